@@ -1,0 +1,69 @@
+/* conf.h: the configuration file, mcpauth.conf(5). */
+#ifndef MCPAUTH_CONF_H
+#define MCPAUTH_CONF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "err.h"
+
+/* Environment variable naming the configuration file. */
+#define MCPAUTH_CONFIG_ENV "MCPAUTH_CONFIG"
+
+/* A protected resource: one MCP server (RFC 9728, RFC 8707). */
+struct mcpauth_resource {
+	char *url;       /* canonical URL, exactly as configured */
+	char *authority; /* host[:port] of url */
+	char *path;      /* path of url, "" for none */
+	char *name;      /* resource_name, may be NULL */
+	char **scopes;   /* scopes_supported of this resource */
+	size_t nscopes;
+	char **default_scopes; /* granted when a client asks for none */
+	size_t ndefault_scopes;
+};
+
+/* Owned by the caller: free with mcpauth_conf_free. */
+struct mcpauth_conf {
+	char *file;        /* the file read */
+	char *issuer;      /* exact string, no trailing slash */
+	char *issuer_path; /* path part of the issuer, "" for none */
+	char *database;    /* absolute path */
+	char *key_dir;     /* absolute path */
+	char *signing_alg; /* ES256 (default), EdDSA or RS256 */
+	long access_token_lifetime;  /* seconds */
+	long refresh_token_lifetime; /* seconds */
+	long code_lifetime;          /* seconds, at most 60 */
+	long metadata_max_age;       /* Cache-Control max-age of metadata */
+	size_t max_body;             /* bytes */
+	bool dynamic_registration;
+	bool confidential_registration;
+	bool client_id_metadata_documents;
+	bool client_credentials;
+	bool private_key_jwt;
+	char *default_resource; /* borrowed from resources[i].url, or NULL */
+	struct mcpauth_resource *resources;
+	size_t nresources;
+};
+
+/* The path to read: $MCPAUTH_CONFIG, else the compiled-in default. */
+const char *mcpauth_conf_default_path(void);
+
+/*
+ * Reads and validates the file. Relative paths in it are relative to the
+ * file's directory. On failure err->description reads "FILE:LINE: key 'K':
+ * reason" (or "FILE: reason" for whole-file problems).
+ */
+bool mcpauth_conf_load(const char *path, struct mcpauth_conf **out,
+		       struct mcpauth_err *err);
+
+void mcpauth_conf_free(struct mcpauth_conf *conf);
+
+/* The resource whose URL is exactly url, or NULL. */
+const struct mcpauth_resource *
+mcpauth_conf_resource(const struct mcpauth_conf *conf, const char *url);
+
+/* Every scope offered: the union of resource scopes plus offline_access. */
+size_t mcpauth_conf_scopes(const struct mcpauth_conf *conf,
+			   const char ***out);
+
+#endif

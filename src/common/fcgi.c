@@ -1,0 +1,208 @@
+/*
+ * fcgi.c: the request loop, the only file that includes libfcgi. Per process
+ * it loads the configuration, opens the store, checks the schema and sets up
+ * keys; per request it copies the request out of the FastCGI (or CGI)
+ * environment, runs the handler and writes the response.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <curl/curl.h>
+#include <fcgiapp.h>
+
+#include "fcgi.h"
+#include "jose.h"
+#include "log.h"
+
+extern char **environ;
+
+bool mcpauth_ctx_open(struct mcpauth_ctx *ctx, const char *program,
+		      const char *config_path, struct mcpauth_err *err)
+{
+	memset(ctx, 0, sizeof(*ctx));
+	ctx->program = program;
+	if (config_path == NULL)
+		config_path = mcpauth_conf_default_path();
+	if (!mcpauth_conf_load(config_path, &ctx->conf, err) ||
+	    !mcpauth_store_open(ctx->conf->database, 0, &ctx->store, err) ||
+	    !mcpauth_store_ready(ctx->store, err) ||
+	    !mcpauth_keys_new(ctx->conf, &ctx->keys, err)) {
+		mcpauth_ctx_close(ctx);
+		return false;
+	}
+	return true;
+}
+
+void mcpauth_ctx_close(struct mcpauth_ctx *ctx)
+{
+	mcpauth_keys_free(ctx->keys);
+	mcpauth_store_free(ctx->store);
+	mcpauth_conf_free(ctx->conf);
+	ctx->keys = NULL;
+	ctx->store = NULL;
+	ctx->conf = NULL;
+}
+
+void mcpauth_dispatch(struct mcpauth_ctx *ctx, mcpauth_handler handler,
+		      const struct mcpauth_req *req, struct mcpauth_resp *resp)
+{
+	struct mcpauth_err err = { 0 };
+
+	ctx->now = (long long)time(NULL);
+	if (!handler(ctx, req, resp, &err)) {
+		if (err.code == NULL)
+			MCPAUTH_ERR_INTERNAL(&err, "handler failed without "
+					     "saying why");
+		mcpauth_log_err(&err);
+		mcpauth_resp_error(resp, &err);
+	}
+}
+
+/* The I/O of one request: FastCGI streams or the CGI process's stdio. */
+struct io {
+	FCGX_Stream *in, *out;
+};
+
+static bool read_fcgi(void *p, char *buf, size_t len, size_t *got)
+{
+	struct io *io = p;
+	int n = FCGX_GetStr(buf, len > 65536 ? 65536 : (int)len, io->in);
+
+	if (n < 0)
+		return false;
+	*got = (size_t)n;
+	return true;
+}
+
+static bool read_stdio(void *p, char *buf, size_t len, size_t *got)
+{
+	(void)p;
+	*got = fread(buf, 1, len, stdin);
+	return !ferror(stdin);
+}
+
+static void write_out(struct io *io, const char *data, size_t len)
+{
+	if (io->out != NULL) {
+		FCGX_PutStr(data, (int)len, io->out);
+	} else {
+		fwrite(data, 1, len, stdout);
+		fflush(stdout);
+	}
+}
+
+/* What a client sees while the process cannot serve. */
+static void not_ready(struct mcpauth_resp *resp, const struct mcpauth_err *why)
+{
+	struct mcpauth_err pub = *why;
+
+	/* 503s carry descriptions written to be public; others may hold paths. */
+	if (why->status != 503)
+		snprintf(pub.description, sizeof(pub.description),
+			 "the authorization server is not configured "
+			 "correctly; its error log says why");
+	pub.status = 503;
+	pub.code = "temporarily_unavailable";
+	mcpauth_resp_header(resp, "Retry-After", "10");
+	mcpauth_resp_error(resp, &pub);
+}
+
+static void serve_one(struct mcpauth_ctx *ctx, mcpauth_handler handler,
+		      char **envp, struct io *io, bool *ready,
+		      long long *last_try)
+{
+	struct mcpauth_err err = { 0 };
+	struct mcpauth_req *req = NULL;
+	struct mcpauth_resp *resp = mcpauth_resp_new();
+	long long now = (long long)time(NULL);
+	size_t len = 0;
+	char *out;
+
+	if (resp == NULL)
+		return;
+	/* A process that could not start retries at most once a second. */
+	if (!*ready && now != *last_try) {
+		*last_try = now;
+		*ready = mcpauth_ctx_open(ctx, ctx->program, NULL, &err);
+		if (*ready)
+			mcpauth_log(MCPAUTH_LOG_INFO, "event=ready");
+		else
+			mcpauth_log_err(&err);
+	}
+	if (!mcpauth_req_from_env(envp,
+				  ctx->conf ? ctx->conf->max_body : 65536,
+				  io->out ? read_fcgi : read_stdio, io, &req,
+				  &err)) {
+		mcpauth_log_err(&err);
+		mcpauth_resp_error(resp, &err);
+	} else {
+		mcpauth_log_set_request(req->id);
+		if (!*ready) {
+			if (err.code == NULL)
+				MCPAUTH_ERR(&err, 503,
+					    "temporarily_unavailable",
+					    "the authorization server is "
+					    "starting");
+			not_ready(resp, &err);
+		} else {
+			mcpauth_dispatch(ctx, handler, req, resp);
+		}
+	}
+	out = mcpauth_resp_serialize(resp,
+				     req != NULL && !strcmp(req->method, "HEAD"),
+				     &len);
+	if (out != NULL)
+		write_out(io, out, len);
+	free(out);
+	mcpauth_log_set_request(NULL);
+	mcpauth_req_free(req);
+	mcpauth_resp_free(resp);
+}
+
+int mcpauth_serve(const char *program, mcpauth_handler handler)
+{
+	struct mcpauth_ctx ctx = { .program = program };
+	struct mcpauth_err err = { 0 };
+	long long last_try;
+	bool ready;
+
+	mcpauth_log_init(program);
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK ||
+	    !mcpauth_jose_init(&err)) {
+		mcpauth_log(MCPAUTH_LOG_ERROR, "event=init_failed");
+		return 1;
+	}
+	ready = mcpauth_ctx_open(&ctx, program, NULL, &err);
+	last_try = (long long)time(NULL);
+	if (!ready)
+		mcpauth_log_err(&err);
+
+	if (FCGX_IsCGI()) {
+		/* Plain CGI: one request from the environment, then exit. */
+		struct io io = { NULL, NULL };
+		serve_one(&ctx, handler, environ, &io, &ready, &last_try);
+	} else {
+		FCGX_Request r;
+
+		mcpauth_log(MCPAUTH_LOG_INFO, "event=start mode=fastcgi "
+			    "version=%s ready=%s", MCPAUTH_VERSION,
+			    ready ? "yes" : "no");
+		if (FCGX_Init() != 0 || FCGX_InitRequest(&r, 0, 0) != 0) {
+			mcpauth_log(MCPAUTH_LOG_ERROR, "event=fcgi_init_failed");
+			return 1;
+		}
+		while (FCGX_Accept_r(&r) >= 0) {
+			struct io io = { r.in, r.out };
+			serve_one(&ctx, handler, r.envp, &io, &ready,
+				  &last_try);
+			FCGX_Finish_r(&r);
+		}
+		FCGX_Free(&r, 1);
+	}
+	mcpauth_ctx_close(&ctx);
+	mcpauth_jose_cleanup();
+	curl_global_cleanup();
+	return 0;
+}

@@ -1,0 +1,180 @@
+/* json.c: strict JSON parsing (json-c plus a duplicate-key check) and helpers. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "json.h"
+
+struct counts {
+	size_t *v;
+	size_t n, cap;
+};
+
+static bool counts_push(struct counts *c, size_t value)
+{
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? c->cap * 2 : 16;
+		size_t *v = realloc(c->v, cap * sizeof(*v));
+		if (v == NULL)
+			return false;
+		c->v = v;
+		c->cap = cap;
+	}
+	c->v[c->n++] = value;
+	return true;
+}
+
+/*
+ * Members per object, objects in document order: every member has exactly one
+ * ':' outside strings. src is already known to be valid JSON.
+ */
+static bool scan_members(const char *src, size_t len, struct counts *out)
+{
+	size_t stack[MCPAUTH_JSON_MAX_DEPTH + 2]; /* index into out, or SIZE_MAX */
+	size_t depth = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		char c = src[i];
+
+		if (c == '"') {
+			for (i++; i < len && src[i] != '"'; i++)
+				if (src[i] == '\\')
+					i++;
+		} else if (c == '{' || c == '[') {
+			if (depth == sizeof(stack) / sizeof(stack[0]))
+				return false;
+			if (c == '{') {
+				stack[depth++] = out->n;
+				if (!counts_push(out, 0))
+					return false;
+			} else {
+				stack[depth++] = (size_t)-1;
+			}
+		} else if (c == '}' || c == ']') {
+			if (depth > 0)
+				depth--;
+		} else if (c == ':' && depth > 0 && stack[depth - 1] != (size_t)-1) {
+			out->v[stack[depth - 1]]++;
+		}
+	}
+	return true;
+}
+
+/* Member counts json-c kept, in the same order; false at the first mismatch. */
+static bool same_counts(struct json_object *obj, const struct counts *c,
+			size_t *next)
+{
+	if (json_object_is_type(obj, json_type_object)) {
+		if (*next >= c->n ||
+		    c->v[*next] != (size_t)json_object_object_length(obj))
+			return false;
+		(*next)++;
+		json_object_object_foreach(obj, key, val)
+		{
+			(void)key;
+			if (!same_counts(val, c, next))
+				return false;
+		}
+	} else if (json_object_is_type(obj, json_type_array)) {
+		size_t n = json_object_array_length(obj);
+		for (size_t i = 0; i < n; i++)
+			if (!same_counts(json_object_array_get_idx(obj, i), c,
+					 next))
+				return false;
+	}
+	return true;
+}
+
+bool mcpauth_json_parse(const char *src, size_t len, const char *code,
+			struct json_object **out, struct mcpauth_err *err)
+{
+	struct json_tokener *tok = NULL;
+	struct json_object *obj = NULL;
+	struct counts counts = { 0 };
+	size_t next = 0, end;
+	bool ok = false;
+
+	if (len > (size_t)INT32_MAX) {
+		MCPAUTH_ERR(err, 400, code, "JSON body too large");
+		goto out;
+	}
+	tok = json_tokener_new_ex(MCPAUTH_JSON_MAX_DEPTH);
+	if (tok == NULL) {
+		MCPAUTH_ERR_INTERNAL(err, "json_tokener_new_ex failed");
+		goto out;
+	}
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT |
+					    JSON_TOKENER_VALIDATE_UTF8);
+	obj = json_tokener_parse_ex(tok, src, (int)len);
+	if (obj == NULL) {
+		enum json_tokener_error jerr = json_tokener_get_error(tok);
+		if (jerr == json_tokener_error_depth)
+			MCPAUTH_ERR(err, 400, code,
+				    "JSON nested deeper than %d levels",
+				    MCPAUTH_JSON_MAX_DEPTH);
+		else if (jerr == json_tokener_continue)
+			MCPAUTH_ERR(err, 400, code, "JSON body is incomplete");
+		else
+			MCPAUTH_ERR(err, 400, code, "invalid JSON: %s",
+				    json_tokener_error_desc(jerr));
+		goto out;
+	}
+	end = json_tokener_get_parse_end(tok);
+	while (end < len && strchr(" \t\r\n", src[end]) != NULL && src[end])
+		end++;
+	if (end != len) {
+		MCPAUTH_ERR(err, 400, code, "unexpected data after the JSON value");
+		goto out;
+	}
+	if (!scan_members(src, len, &counts)) {
+		MCPAUTH_ERR_INTERNAL(err, "out of memory");
+		goto out;
+	}
+	if (!same_counts(obj, &counts, &next) || next != counts.n) {
+		MCPAUTH_ERR(err, 400, code, "duplicate key in JSON object");
+		goto out;
+	}
+	*out = obj;
+	obj = NULL;
+	ok = true;
+out:
+	free(counts.v);
+	json_object_put(obj);
+	if (tok != NULL)
+		json_tokener_free(tok);
+	return ok;
+}
+
+char *mcpauth_json_dump(struct json_object *obj)
+{
+	const char *s = json_object_to_json_string_ext(
+		obj, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+
+	return s != NULL ? strdup(s) : NULL;
+}
+
+void mcpauth_json_add_str(struct json_object *obj, const char *key,
+			  const char *value)
+{
+	if (value != NULL)
+		json_object_object_add(obj, key, json_object_new_string(value));
+}
+
+void mcpauth_json_add_strs(struct json_object *obj, const char *key,
+			   const char *const *values, size_t count)
+{
+	struct json_object *arr = json_object_new_array_ext((int)count);
+
+	for (size_t i = 0; i < count; i++)
+		json_object_array_add(arr, json_object_new_string(values[i]));
+	json_object_object_add(obj, key, arr);
+}
+
+const char *mcpauth_json_get_str(struct json_object *obj, const char *key)
+{
+	struct json_object *v = NULL;
+
+	if (obj == NULL || !json_object_object_get_ex(obj, key, &v) ||
+	    !json_object_is_type(v, json_type_string))
+		return NULL;
+	return json_object_get_string(v);
+}

@@ -1,0 +1,10 @@
+/* handlers.h: each program's request handler, callable from unit tests. */
+#ifndef MCPAUTH_HANDLERS_H
+#define MCPAUTH_HANDLERS_H
+
+#include "fcgi.h"
+
+bool discovery_handle(struct mcpauth_ctx *ctx, const struct mcpauth_req *req,
+		      struct mcpauth_resp *resp, struct mcpauth_err *err);
+
+#endif

@@ -1,0 +1,77 @@
+/* check_main.c: runs every unit suite (libcheck), with shared fixture helpers. */
+#include <errno.h>
+#include <ftw.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "check_mcpauth.h"
+#include "jose.h"
+#include "log.h"
+
+const char *check_tmpdir(void)
+{
+	static char dir[PATH_MAX];
+	const char *base = getenv("TMPDIR");
+
+	snprintf(dir, sizeof(dir), "%s/mcpauth-check-XXXXXX",
+		 base != NULL ? base : "/tmp");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	return dir;
+}
+
+static int rm_one(const char *path, const struct stat *sb, int flag,
+		  struct FTW *ftw)
+{
+	(void)sb;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+void check_tmpdir_remove(const char *dir)
+{
+	nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+const char *check_write_file(const char *dir, const char *name,
+			     const char *text)
+{
+	static char path[PATH_MAX];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(fputs(text, f) >= 0, 1);
+	ck_assert_int_eq(fclose(f), 0);
+	return path;
+}
+
+int main(void)
+{
+	Suite *(*const suites[])(void) = {
+		check_b64_suite,   check_conf_suite,      check_crypto_suite,
+		check_discovery_suite, check_err_suite,   check_form_suite,
+		check_jose_suite,  check_json_suite,      check_keys_suite,
+		check_log_suite,   check_req_suite,       check_store_suite,
+	};
+	SRunner *sr = srunner_create(NULL);
+	struct mcpauth_err err = { 0 };
+	int failed;
+
+	mcpauth_log_init("check");
+	if (!mcpauth_jose_init(&err)) {
+		fprintf(stderr, "jose init: %s\n", err.description);
+		return EXIT_FAILURE;
+	}
+	for (size_t i = 0; i < sizeof(suites) / sizeof(suites[0]); i++)
+		srunner_add_suite(sr, suites[i]());
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	mcpauth_jose_cleanup();
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
