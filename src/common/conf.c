@@ -137,12 +137,14 @@ static bool parse_scopes(struct parser *p, const char *value, char ***dst,
 		for (const char *c = t; *c; c++) {
 			if (*c < 0x21 || *c == 0x22 || *c == 0x5c ||
 			    *c > 0x7e) {
+				char bad[64];
+				snprintf(bad, sizeof(bad), "%s", t);
 				free(copy);
 				for (size_t i = 0; i < n; i++)
 					free(list[i]);
 				free(list);
 				FAIL(p, "'%s' is not a valid scope (RFC 6749 "
-					"§3.3)", t);
+					"§3.3)", bad);
 			}
 		}
 		nl = realloc(list, (n + 1) * sizeof(*list));
@@ -190,7 +192,8 @@ static bool parse_url(struct parser *p, const char *value, char **url,
 	}
 	curl_url_get(u, CURLUPART_SCHEME, &scheme, 0);
 	curl_url_get(u, CURLUPART_HOST, &host, 0);
-	curl_url_get(u, CURLUPART_PORT, &port, 0);
+	/* A port equal to the scheme's default is not canonical. */
+	curl_url_get(u, CURLUPART_PORT, &port, CURLU_NO_DEFAULT_PORT);
 	curl_url_get(u, CURLUPART_PATH, &upath, 0);
 	curl_url_get(u, CURLUPART_USER, &user, 0);
 	curl_url_get(u, CURLUPART_QUERY, &query, 0);

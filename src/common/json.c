@@ -2,7 +2,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "form.h"
 #include "json.h"
+
+#define STR_(x) #x
+#define STR(x) STR_(x)
+#define DEPTH_TEXT STR(MCPAUTH_JSON_MAX_DEPTH)
 
 struct counts {
 	size_t *v;
@@ -24,36 +29,75 @@ static bool counts_push(struct counts *c, size_t value)
 }
 
 /*
- * Members per object, objects in document order: every member has exactly one
- * ':' outside strings. src is already known to be valid JSON.
+ * What json-c 0.16's strict mode lets through and RFC 8259 does not (tested
+ * in check_json.c): NaN and Infinity, single-quoted strings, raw control
+ * characters in strings, overlong and surrogate UTF-8. This pass refuses
+ * them; it also counts members per object, objects in document order (one
+ * ':' outside strings per member), for the duplicate-key check json-c lacks.
  */
-static bool scan_members(const char *src, size_t len, struct counts *out)
+static bool scan(const char *src, size_t len, struct counts *out,
+		 const char **why)
 {
-	size_t stack[MCPAUTH_JSON_MAX_DEPTH + 2]; /* index into out, or SIZE_MAX */
+	size_t stack[MCPAUTH_JSON_MAX_DEPTH]; /* index into out, or -1 */
 	size_t depth = 0;
 
+	if (!mcpauth_utf8_valid(src, len)) {
+		*why = "JSON is not valid UTF-8";
+		return false;
+	}
 	for (size_t i = 0; i < len; i++) {
-		char c = src[i];
+		unsigned char c = (unsigned char)src[i];
 
 		if (c == '"') {
-			for (i++; i < len && src[i] != '"'; i++)
+			for (i++; i < len && src[i] != '"'; i++) {
+				if ((unsigned char)src[i] < 0x20) {
+					*why = "control character in a JSON "
+					       "string";
+					return false;
+				}
 				if (src[i] == '\\')
 					i++;
+			}
 		} else if (c == '{' || c == '[') {
-			if (depth == sizeof(stack) / sizeof(stack[0]))
+			if (depth == MCPAUTH_JSON_MAX_DEPTH) {
+				*why = "JSON nested deeper than " DEPTH_TEXT
+				       " levels";
 				return false;
+			}
 			if (c == '{') {
 				stack[depth++] = out->n;
-				if (!counts_push(out, 0))
+				if (!counts_push(out, 0)) {
+					*why = NULL;
 					return false;
+				}
 			} else {
 				stack[depth++] = (size_t)-1;
 			}
 		} else if (c == '}' || c == ']') {
 			if (depth > 0)
 				depth--;
-		} else if (c == ':' && depth > 0 && stack[depth - 1] != (size_t)-1) {
-			out->v[stack[depth - 1]]++;
+		} else if (c == ':') {
+			if (depth > 0 && stack[depth - 1] != (size_t)-1)
+				out->v[stack[depth - 1]]++;
+		} else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) {
+			/* Outside strings, words are literals or exponents. */
+			size_t n = 1;
+			while (i + n < len &&
+			       ((src[i + n] >= 'a' && src[i + n] <= 'z') ||
+				(src[i + n] >= 'A' && src[i + n] <= 'Z')))
+				n++;
+			if (!((n == 4 && !strncmp(src + i, "true", 4)) ||
+			      (n == 5 && !strncmp(src + i, "false", 5)) ||
+			      (n == 4 && !strncmp(src + i, "null", 4)) ||
+			      (n == 1 && (c == 'e' || c == 'E') && i > 0 &&
+			       src[i - 1] >= '0' && src[i - 1] <= '9'))) {
+				*why = "invalid literal in JSON";
+				return false;
+			}
+			i += n - 1;
+		} else if (!strchr(" \t\r\n,-+.0123456789", c) || c == '\0') {
+			*why = "invalid character in JSON";
+			return false;
 		}
 	}
 	return true;
@@ -90,14 +134,23 @@ bool mcpauth_json_parse(const char *src, size_t len, const char *code,
 	struct json_tokener *tok = NULL;
 	struct json_object *obj = NULL;
 	struct counts counts = { 0 };
+	const char *why = NULL;
 	size_t next = 0, end;
-	bool ok = false;
+	bool ok = false, flushed = false;
 
 	if (len > (size_t)INT32_MAX) {
 		MCPAUTH_ERR(err, 400, code, "JSON body too large");
 		goto out;
 	}
-	tok = json_tokener_new_ex(MCPAUTH_JSON_MAX_DEPTH);
+	if (!scan(src, len, &counts, &why)) {
+		if (why == NULL)
+			MCPAUTH_ERR_INTERNAL(err, "out of memory");
+		else
+			MCPAUTH_ERR(err, 400, code, "%s", why);
+		goto out;
+	}
+	/* json-c counts the innermost value as a level of its own. */
+	tok = json_tokener_new_ex(MCPAUTH_JSON_MAX_DEPTH + 1);
 	if (tok == NULL) {
 		MCPAUTH_ERR_INTERNAL(err, "json_tokener_new_ex failed");
 		goto out;
@@ -105,6 +158,11 @@ bool mcpauth_json_parse(const char *src, size_t len, const char *code,
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT |
 					    JSON_TOKENER_VALIDATE_UTF8);
 	obj = json_tokener_parse_ex(tok, src, (int)len);
+	/* A bare number or literal ends only at a terminator: give it one. */
+	if (obj == NULL && json_tokener_get_error(tok) == json_tokener_continue) {
+		obj = json_tokener_parse_ex(tok, "", 1);
+		flushed = true; /* all of src was consumed */
+	}
 	if (obj == NULL) {
 		enum json_tokener_error jerr = json_tokener_get_error(tok);
 		if (jerr == json_tokener_error_depth)
@@ -118,15 +176,11 @@ bool mcpauth_json_parse(const char *src, size_t len, const char *code,
 				    json_tokener_error_desc(jerr));
 		goto out;
 	}
-	end = json_tokener_get_parse_end(tok);
-	while (end < len && strchr(" \t\r\n", src[end]) != NULL && src[end])
+	end = flushed ? len : json_tokener_get_parse_end(tok);
+	while (end < len && src[end] != '\0' && strchr(" \t\r\n", src[end]))
 		end++;
-	if (end != len) {
+	if (end < len) {
 		MCPAUTH_ERR(err, 400, code, "unexpected data after the JSON value");
-		goto out;
-	}
-	if (!scan_members(src, len, &counts)) {
-		MCPAUTH_ERR_INTERNAL(err, "out of memory");
 		goto out;
 	}
 	if (!same_counts(obj, &counts, &next) || next != counts.n) {

@@ -1,6 +1,5 @@
 /* log.c: one escaped key=value line per event on stderr (OpenBSD log.c semantics). */
 #include <stdarg.h>
-#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -36,43 +35,44 @@ void mcpauth_log_set_request(const char *id)
 		snprintf(log_request, sizeof(log_request), "%s", id);
 }
 
+/* The escape of one byte into tmp (size >= 5); returns its length. */
+static size_t escape_one(unsigned char c, char *tmp)
+{
+	if (c == '\n')
+		return (size_t)snprintf(tmp, 5, "\\n");
+	if (c == '\r')
+		return (size_t)snprintf(tmp, 5, "\\r");
+	if (c == '\t')
+		return (size_t)snprintf(tmp, 5, "\\t");
+	if (c == '\\')
+		return (size_t)snprintf(tmp, 5, "\\\\");
+	if (c < 0x20 || c == 0x7f)
+		return (size_t)snprintf(tmp, 5, "\\x%02x", c);
+	tmp[0] = (char)c;
+	tmp[1] = '\0';
+	return 1;
+}
+
 void mcpauth_log_escape(char *dst, size_t dstsz, const char *src)
 {
-	size_t o = 0;
-	bool truncated = false;
+	const unsigned char *p;
+	size_t need = 0, room, o = 0;
+	char tmp[5];
 
 	if (dstsz == 0)
 		return;
-	for (const unsigned char *p = (const unsigned char *)src; *p; p++) {
-		char tmp[5];
-		size_t n;
-
-		if (*p == '\n')
-			n = (size_t)snprintf(tmp, sizeof(tmp), "\\n");
-		else if (*p == '\r')
-			n = (size_t)snprintf(tmp, sizeof(tmp), "\\r");
-		else if (*p == '\t')
-			n = (size_t)snprintf(tmp, sizeof(tmp), "\\t");
-		else if (*p == '\\')
-			n = (size_t)snprintf(tmp, sizeof(tmp), "\\\\");
-		else if (*p < 0x20 || *p == 0x7f)
-			n = (size_t)snprintf(tmp, sizeof(tmp), "\\x%02x", *p);
-		else {
-			tmp[0] = (char)*p;
-			tmp[1] = '\0';
-			n = 1;
-		}
-		if (o + n >= dstsz) {
-			truncated = true;
+	for (p = (const unsigned char *)src; *p; p++)
+		need += escape_one(*p, tmp);
+	/* When it does not fit, whole escapes up to room, then "...". */
+	room = need < dstsz ? dstsz - 1 : (dstsz > 4 ? dstsz - 4 : 0);
+	for (p = (const unsigned char *)src; *p; p++) {
+		size_t n = escape_one(*p, tmp);
+		if (o + n > room)
 			break;
-		}
 		memcpy(dst + o, tmp, n);
 		o += n;
 	}
-	/* Mark the cut so a reader knows the line is partial. */
-	if (truncated && dstsz >= 4) {
-		if (o > dstsz - 4)
-			o = dstsz - 4;
+	if (need >= dstsz && dstsz > 4) {
 		memcpy(dst + o, "...", 3);
 		o += 3;
 	}

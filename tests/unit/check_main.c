@@ -1,4 +1,6 @@
 /* check_main.c: runs every unit suite (libcheck), with shared fixture helpers. */
+#define _XOPEN_SOURCE 700
+#define _DEFAULT_SOURCE
 #include <errno.h>
 #include <ftw.h>
 #include <limits.h>
