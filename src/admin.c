@@ -78,11 +78,17 @@ static bool open_store(const struct mcpauth_conf *conf, int flags,
 		       struct mcpauth_store **store, struct mcpauth_err *err)
 {
 	if (!mcpauth_store_open(conf->database, flags, store, err)) {
-		if (!(flags & MCPAUTH_STORE_CREATE))
+		if (flags & MCPAUTH_STORE_CREATE)
+			snprintf(err->description, sizeof(err->description),
+				 "cannot create the database %s: does its "
+				 "directory exist and can this user write it?",
+				 conf->database);
+		else
 			snprintf(err->description, sizeof(err->description),
 				 "cannot open the database %s: run "
 				 "'mcpauth-admin init' first",
 				 conf->database);
+		err->detail[0] = '\0';
 		return false;
 	}
 	return true;
@@ -290,12 +296,32 @@ static int cmd_key_change(const struct mcpauth_conf *conf, const char *what,
 				 "key rotate' makes it sign)"
 			       : "");
 	} else {
+		bool had_pending = false;
+		struct mcpauth_signing_key *keys = NULL;
+		size_t n = 0;
+
+		if (!mcpauth_store_key_list(store, &keys, &n, &err)) {
+			rc = fail(&err);
+			goto out;
+		}
+		for (size_t i = 0; i < n; i++)
+			had_pending |= keys[i].state == MCPAUTH_KEY_PENDING &&
+				       (alg == NULL || !strcmp(keys[i].alg, alg));
+		mcpauth_store_keys_free(keys, n);
 		if (!mcpauth_keys_rotate(conf, store, alg, kid, retired,
 					 &err)) {
 			rc = fail(&err);
 			goto out;
 		}
 		printf("signing key %s: active\n", kid);
+		if (!had_pending)
+			fprintf(stderr,
+				"mcpauth-admin: warning: key %s signs without "
+				"having been published first; resource "
+				"servers that cached the JWKS may refuse new "
+				"tokens for up to 5 minutes. Next time run "
+				"'key generate' well before 'key rotate'.\n",
+				kid);
 		if (retired[0] != '\0')
 			printf("signing key %s: retired, stays in the JWKS "
 			       "for %lds, private key deleted\n",
@@ -361,6 +387,16 @@ int main(int argc, char **argv)
 			argv[optind]);
 		return EXIT_USAGE;
 	}
+	if (strcmp(cmd, "init") && strcmp(cmd, "migrate") &&
+	    strcmp(cmd, "check-config") &&
+	    !(!strcmp(cmd, "key") &&
+	      (!strcmp(sub, "list") || !strcmp(sub, "generate") ||
+	       !strcmp(sub, "rotate")))) {
+		fprintf(stderr, "mcpauth-admin: unknown command '%s%s%s'\n",
+			cmd, sub ? " " : "", sub ? sub : "");
+		usage(stderr);
+		return EXIT_USAGE;
+	}
 	if (o.alg != NULL && !mcpauth_jose_alg_supported(o.alg)) {
 		fprintf(stderr, "mcpauth-admin: --alg must be ES256, EdDSA or "
 				"RS256\n");
@@ -382,15 +418,8 @@ int main(int argc, char **argv)
 		rc = cmd_check_config(conf);
 	else if (sub != NULL && !strcmp(sub, "list"))
 		rc = cmd_key_list(conf, o.json);
-	else if (sub != NULL &&
-		 (!strcmp(sub, "generate") || !strcmp(sub, "rotate")))
+	else
 		rc = cmd_key_change(conf, sub, o.alg);
-	else {
-		fprintf(stderr, "mcpauth-admin: unknown command '%s%s%s'\n",
-			cmd, sub ? " " : "", sub ? sub : "");
-		usage(stderr);
-		rc = EXIT_USAGE;
-	}
 out:
 	mcpauth_conf_free(conf);
 	mcpauth_jose_cleanup();

@@ -289,7 +289,7 @@ bool mcpauth_keys_rotate(const struct mcpauth_conf *conf,
 
 	if (!mcpauth_store_key_list(store, &list, &n, err))
 		return false;
-	/* The newest pending key, published the longest, goes first. */
+	/* The newest pending key goes first (it is what the operator just made). */
 	for (size_t i = 0; i < n && kid[0] == '\0'; i++)
 		if (list[i].state == MCPAUTH_KEY_PENDING &&
 		    (alg == NULL || !strcmp(list[i].alg, alg)))

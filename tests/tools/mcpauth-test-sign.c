@@ -5,6 +5,7 @@
 
 #include "fcgi.h"
 #include "jose.h"
+#include "log.h"
 
 int main(int argc, char **argv)
 {
