@@ -28,12 +28,56 @@ static bool counts_push(struct counts *c, size_t value)
 	return true;
 }
 
+static bool digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/*
+ * The length of the RFC 8259 §6 number at src, or 0 when it is malformed:
+ * -? (0 | [1-9][0-9]*) (.[0-9]+)? ([eE][+-]?[0-9]+)?
+ */
+static size_t number_len(const char *src, size_t len)
+{
+	size_t i = 0;
+
+	if (i < len && src[i] == '-')
+		i++;
+	if (i < len && src[i] == '0')
+		i++;
+	else if (i < len && digit(src[i]))
+		while (i < len && digit(src[i]))
+			i++;
+	else
+		return 0;
+	if (i < len && src[i] == '.') {
+		if (++i >= len || !digit(src[i]))
+			return 0;
+		while (i < len && digit(src[i]))
+			i++;
+	}
+	if (i < len && (src[i] == 'e' || src[i] == 'E')) {
+		if (++i < len && (src[i] == '+' || src[i] == '-'))
+			i++;
+		if (i >= len || !digit(src[i]))
+			return 0;
+		while (i < len && digit(src[i]))
+			i++;
+	}
+	/* "01" would be 0 then a stray digit. */
+	if (i < len && (digit(src[i]) || src[i] == '.'))
+		return 0;
+	return i;
+}
+
 /*
  * What json-c 0.16's strict mode lets through and RFC 8259 does not (tested
  * in check_json.c): NaN and Infinity, single-quoted strings, raw control
- * characters in strings, overlong and surrogate UTF-8. This pass refuses
- * them; it also counts members per object, objects in document order (one
- * ':' outside strings per member), for the duplicate-key check json-c lacks.
+ * characters in strings, overlong and surrogate UTF-8, numbers such as "1.",
+ * "-.5" and "00"; and \u0000, which would cut the C string callers see. This
+ * pass refuses them; it also counts members per object, objects in document
+ * order (one ':' outside strings per member), for the duplicate-key check
+ * json-c lacks.
  */
 static bool scan(const char *src, size_t len, struct counts *out,
 		 const char **why)
@@ -53,6 +97,11 @@ static bool scan(const char *src, size_t len, struct counts *out,
 				if ((unsigned char)src[i] < 0x20) {
 					*why = "control character in a JSON "
 					       "string";
+					return false;
+				}
+				if (src[i] == '\\' && i + 5 < len &&
+				    !strncmp(src + i, "\\u0000", 6)) {
+					*why = "NUL character in a JSON string";
 					return false;
 				}
 				if (src[i] == '\\')
@@ -88,14 +137,19 @@ static bool scan(const char *src, size_t len, struct counts *out,
 				n++;
 			if (!((n == 4 && !strncmp(src + i, "true", 4)) ||
 			      (n == 5 && !strncmp(src + i, "false", 5)) ||
-			      (n == 4 && !strncmp(src + i, "null", 4)) ||
-			      (n == 1 && (c == 'e' || c == 'E') && i > 0 &&
-			       src[i - 1] >= '0' && src[i - 1] <= '9'))) {
+			      (n == 4 && !strncmp(src + i, "null", 4)))) {
 				*why = "invalid literal in JSON";
 				return false;
 			}
 			i += n - 1;
-		} else if (!strchr(" \t\r\n,-+.0123456789", c) || c == '\0') {
+		} else if (c == '-' || digit((char)c)) {
+			size_t n = number_len(src + i, len - i);
+			if (n == 0) {
+				*why = "invalid number in JSON";
+				return false;
+			}
+			i += n - 1;
+		} else if (!strchr(" \t\r\n,", c) || c == '\0') {
 			*why = "invalid character in JSON";
 			return false;
 		}

@@ -322,7 +322,8 @@ const char *mcpauth_http_reason(int status)
 char *mcpauth_resp_serialize(const struct mcpauth_resp *resp, bool head,
 			     size_t *len)
 {
-	size_t cap = 256 + resp->body_len;
+	size_t cap = 128 + resp->body_len +
+		     (resp->content_type ? strlen(resp->content_type) : 0);
 	size_t n;
 	char *out;
 
