@@ -109,9 +109,15 @@ static void not_ready(struct mcpauth_resp *resp, const struct mcpauth_err *why)
 	mcpauth_resp_error(resp, &pub);
 }
 
+/* Whether the process can serve, and why not: kept across requests. */
+struct state {
+	bool ready;
+	long long last_try;
+	struct mcpauth_err why;
+};
+
 static void serve_one(struct mcpauth_ctx *ctx, mcpauth_handler handler,
-		      char **envp, struct io *io, bool *ready,
-		      long long *last_try)
+		      char **envp, struct io *io, struct state *state)
 {
 	struct mcpauth_err err = { 0 };
 	struct mcpauth_req *req = NULL;
@@ -123,13 +129,15 @@ static void serve_one(struct mcpauth_ctx *ctx, mcpauth_handler handler,
 	if (resp == NULL)
 		return;
 	/* A process that could not start retries at most once a second. */
-	if (!*ready && now != *last_try) {
-		*last_try = now;
-		*ready = mcpauth_ctx_open(ctx, ctx->program, NULL, &err);
-		if (*ready)
+	if (!state->ready && now != state->last_try) {
+		state->last_try = now;
+		mcpauth_err_clear(&state->why);
+		state->ready = mcpauth_ctx_open(ctx, ctx->program, NULL,
+						&state->why);
+		if (state->ready)
 			mcpauth_log(MCPAUTH_LOG_INFO, "event=ready");
 		else
-			mcpauth_log_err(&err);
+			mcpauth_log_err(&state->why);
 	}
 	if (!mcpauth_req_from_env(envp,
 				  ctx->conf ? ctx->conf->max_body : 65536,
@@ -139,13 +147,8 @@ static void serve_one(struct mcpauth_ctx *ctx, mcpauth_handler handler,
 		mcpauth_resp_error(resp, &err);
 	} else {
 		mcpauth_log_set_request(req->id);
-		if (!*ready) {
-			if (err.code == NULL)
-				MCPAUTH_ERR(&err, 503,
-					    "temporarily_unavailable",
-					    "the authorization server is "
-					    "starting");
-			not_ready(resp, &err);
+		if (!state->ready) {
+			not_ready(resp, &state->why);
 		} else {
 			mcpauth_dispatch(ctx, handler, req, resp);
 		}
@@ -165,8 +168,7 @@ int mcpauth_serve(const char *program, mcpauth_handler handler)
 {
 	struct mcpauth_ctx ctx = { .program = program };
 	struct mcpauth_err err = { 0 };
-	long long last_try;
-	bool ready;
+	struct state state = { 0 };
 
 	mcpauth_log_init(program);
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK ||
@@ -174,29 +176,28 @@ int mcpauth_serve(const char *program, mcpauth_handler handler)
 		mcpauth_log(MCPAUTH_LOG_ERROR, "event=init_failed");
 		return 1;
 	}
-	ready = mcpauth_ctx_open(&ctx, program, NULL, &err);
-	last_try = (long long)time(NULL);
-	if (!ready)
-		mcpauth_log_err(&err);
+	state.ready = mcpauth_ctx_open(&ctx, program, NULL, &state.why);
+	state.last_try = (long long)time(NULL);
+	if (!state.ready)
+		mcpauth_log_err(&state.why);
 
 	if (FCGX_IsCGI()) {
 		/* Plain CGI: one request from the environment, then exit. */
 		struct io io = { NULL, NULL };
-		serve_one(&ctx, handler, environ, &io, &ready, &last_try);
+		serve_one(&ctx, handler, environ, &io, &state);
 	} else {
 		FCGX_Request r;
 
 		mcpauth_log(MCPAUTH_LOG_INFO, "event=start mode=fastcgi "
 			    "version=%s ready=%s", MCPAUTH_VERSION,
-			    ready ? "yes" : "no");
+			    state.ready ? "yes" : "no");
 		if (FCGX_Init() != 0 || FCGX_InitRequest(&r, 0, 0) != 0) {
 			mcpauth_log(MCPAUTH_LOG_ERROR, "event=fcgi_init_failed");
 			return 1;
 		}
 		while (FCGX_Accept_r(&r) >= 0) {
 			struct io io = { r.in, r.out };
-			serve_one(&ctx, handler, r.envp, &io, &ready,
-				  &last_try);
+			serve_one(&ctx, handler, r.envp, &io, &state);
 			FCGX_Finish_r(&r);
 		}
 		FCGX_Free(&r, 1);

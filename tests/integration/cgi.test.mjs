@@ -1,0 +1,117 @@
+// cgi.test.mjs: mcpauth-discovery started without a FastCGI manager answers
+// one request as a plain CGI program (RFC 3875) and exits.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+
+import { Instance, cgiRequest } from './lib/harness.mjs';
+
+const ISSUER = 'http://127.0.0.1:8999/t1';
+const RESOURCE = 'http://127.0.0.1:8999/t1/mcp';
+
+describe('mcpauth-discovery as plain CGI', () => {
+  let inst;
+  before(() => {
+    inst = new Instance({
+      issuer: ISSUER,
+      resources: [{ url: RESOURCE, name: 'CGI test', scopes: ['mcp:tools'] }],
+      name: 'cgi',
+    });
+  });
+  after(() => inst?.remove());
+
+  // Shows the program's stderr (its log) when an assertion fails.
+  const check = (r, fn) => {
+    try {
+      fn();
+    } catch (e) {
+      e.message += `\n--- CGI response head ---\n${r.rawHead}\n--- stderr ---\n${r.stderr}`;
+      throw e;
+    }
+  };
+
+  it('answers GET with a Status line, headers and the metadata', () => {
+    const r = cgiRequest(inst, { uri: '/.well-known/oauth-authorization-server/t1' });
+    check(r, () => {
+      assert.equal(r.exitCode, 0);
+      assert.equal(r.statusLine, '200 OK');
+      assert.match(r.rawHead, /^Status: 200 OK\r?$/m, 'a CGI Status header');
+      assert.match(r.headers['content-type'], /^application\/json/);
+      assert.equal(Number(r.headers['content-length']), Buffer.byteLength(r.body));
+      assert.equal(r.headers['cache-control'], 'public, max-age=3600');
+      assert.equal(r.headers['access-control-allow-origin'], '*');
+      assert.ok(r.body.includes(`"issuer":"${ISSUER}"`));
+      assert.equal(JSON.parse(r.body).jwks_uri, `${ISSUER}/jwks`);
+    });
+  });
+
+  it('serves the JWKS and protected resource metadata', () => {
+    const j = cgiRequest(inst, { uri: '/t1/jwks?ignored=1' });
+    check(j, () => {
+      assert.equal(j.status, 200);
+      assert.equal(j.headers['cache-control'], 'public, max-age=300');
+      assert.ok(JSON.parse(j.body).keys.length >= 1);
+    });
+    const p = cgiRequest(inst, { uri: '/.well-known/oauth-protected-resource/t1/mcp' });
+    check(p, () => {
+      assert.equal(p.status, 200);
+      const m = JSON.parse(p.body);
+      assert.equal(m.resource, RESOURCE);
+      assert.deepEqual(m.authorization_servers, [ISSUER]);
+    });
+  });
+
+  it('answers HEAD with headers only', () => {
+    const r = cgiRequest(inst, { method: 'HEAD', uri: '/t1/.well-known/openid-configuration' });
+    check(r, () => {
+      assert.equal(r.statusLine, '200 OK');
+      assert.match(r.headers['content-type'], /^application\/json/);
+      assert.equal(r.body, '');
+    });
+  });
+
+  it('answers OPTIONS 204, other methods 405, unknown paths 404', () => {
+    const o = cgiRequest(inst, {
+      method: 'OPTIONS',
+      uri: '/t1/jwks',
+      headers: { Origin: 'http://client.example', 'Access-Control-Request-Method': 'GET' },
+    });
+    check(o, () => {
+      assert.equal(o.statusLine, '204 No Content');
+      assert.equal(o.headers['access-control-allow-origin'], '*');
+      assert.match(o.headers['access-control-allow-headers'], /MCP-Protocol-Version/i);
+      assert.equal(o.body, '');
+    });
+
+    const p = cgiRequest(inst, {
+      method: 'POST',
+      uri: '/t1/jwks',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: 'a=b',
+    });
+    check(p, () => {
+      assert.equal(p.statusLine, '405 Method Not Allowed');
+      assert.match(p.headers.allow, /\bGET\b/);
+      assert.equal(JSON.parse(p.body).error, 'invalid_request');
+    });
+
+    const n = cgiRequest(inst, { uri: '/t1/nope' });
+    check(n, () => {
+      assert.equal(n.statusLine, '404 Not Found');
+      assert.match(n.headers['content-type'], /^application\/json/);
+      assert.equal(JSON.parse(n.body).error, 'invalid_request');
+      assert.equal(n.exitCode, 0);
+    });
+  });
+
+  it('answers 503 without internal detail when the configuration is missing', () => {
+    const missing = `${inst.dir}/no-such.conf`;
+    const r = cgiRequest({ conf: missing }, { uri: '/.well-known/oauth-authorization-server/t1' });
+    check(r, () => {
+      assert.equal(r.status, 503);
+      const body = JSON.parse(r.body);
+      assert.equal(body.error, 'temporarily_unavailable');
+      assert.ok(!r.body.includes(missing), 'no file paths in the client response');
+      assert.ok(r.stderr.includes('no-such.conf'), 'the log says why');
+    });
+  });
+});

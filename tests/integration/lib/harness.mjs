@@ -1,0 +1,435 @@
+// harness.mjs: shared helpers for the integration tests. Creates mcpauth
+// instances (a temp directory with mcpauth.conf, database and keys), runs the
+// installed programs, and starts real lighttpd and Apache servers on
+// 127.0.0.1 with the example configurations from apache-examples/.
+//
+// The programs come from the installed prefix: $MCPAUTH_PREFIX, else
+// var/prefix under the repository (script/test installs there). Test-only
+// tools come from the build directory: $MCPAUTH_BUILDDIR, else build/.
+//
+// When the tests run as root, everything an instance owns is given to
+// www-data, and the servers and mcpauth-admin run as www-data, as in a real
+// deployment (Apache refuses to run its children as root anyway).
+
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+export const PREFIX = path.resolve(process.env.MCPAUTH_PREFIX || path.join(ROOT, 'var/prefix'));
+export const BUILDDIR = path.resolve(process.env.MCPAUTH_BUILDDIR || path.join(ROOT, 'build'));
+export const EXAMPLES = path.join(ROOT, 'apache-examples');
+export const APACHE_MODULES = '/usr/lib/apache2/modules';
+
+// The user the FastCGI programs run as: www-data when we are root, else us.
+export const SERVICE_USER = (() => {
+  if (process.getuid() !== 0) return null;
+  const line = fs.readFileSync('/etc/passwd', 'utf8').split('\n')
+    .find((l) => l.startsWith('www-data:'));
+  if (!line) throw new Error('running as root needs a www-data user');
+  const [, , uid, gid] = line.split(':');
+  return { name: 'www-data', uid: Number(uid), gid: Number(gid) };
+})();
+
+const runAs = () => (SERVICE_USER ? { uid: SERVICE_USER.uid, gid: SERVICE_USER.gid } : {});
+
+// The service user may not reach a checkout under a private home directory:
+// then the programs run from a copy in a temp directory (they link nothing
+// from the build tree).
+let copies = null;
+function runnable(file) {
+  if (!fs.existsSync(file)) {
+    throw new Error(`${file} is missing: build and install first (script/test does)`);
+  }
+  if (!SERVICE_USER || spawnSync('test', ['-x', file], runAs()).status === 0) return file;
+  if (!copies) {
+    copies = fs.mkdtempSync(path.join(os.tmpdir(), 'mcpauth-bin-'));
+    fs.chmodSync(copies, 0o755);
+    process.on('exit', () => fs.rmSync(copies, { recursive: true, force: true }));
+  }
+  const dir = path.join(copies, path.basename(path.dirname(file)));
+  fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
+  const copy = path.join(dir, path.basename(file));
+  fs.copyFileSync(file, copy);
+  fs.chmodSync(copy, 0o755);
+  return copy;
+}
+
+export const ADMIN = runnable(path.join(PREFIX, 'sbin/mcpauth-admin'));
+export const DISCOVERY = runnable(path.join(PREFIX, 'libexec/mcpauth/mcpauth-discovery'));
+// Where the web servers find the FastCGI programs.
+export const LIBEXECDIR = path.dirname(DISCOVERY);
+const TEST_SIGN_BUILT = path.join(BUILDDIR, 'tests/tools/mcpauth-test-sign');
+let testSign = null;
+const TEST_SIGN = () => (testSign ??= runnable(TEST_SIGN_BUILT));
+
+function chownTree(p) {
+  if (!SERVICE_USER) return;
+  fs.chownSync(p, SERVICE_USER.uid, SERVICE_USER.gid);
+  if (fs.lstatSync(p).isDirectory()) {
+    for (const e of fs.readdirSync(p)) chownTree(path.join(p, e));
+  }
+}
+
+// A free TCP port on 127.0.0.1 (the kernel's choice; closed again at once).
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+function canConnect(port) {
+  return new Promise((resolve) => {
+    const s = net.connect({ host: '127.0.0.1', port });
+    s.once('connect', () => { s.destroy(); resolve(true); });
+    s.once('error', () => resolve(false));
+  });
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// mcpauth.conf text from a description of the instance.
+export function confText({ issuer, resources = [], extra = '' }) {
+  const lines = [
+    '# Written by tests/integration/lib/harness.mjs',
+    `issuer = ${issuer}`,
+    'database = mcpauth.db',
+    'key_dir = keys',
+  ];
+  if (extra) lines.push(extra.trim());
+  for (const r of resources) {
+    lines.push('', '[resource]', `url = ${r.url}`);
+    if (r.name) lines.push(`name = ${r.name}`);
+    lines.push(`scopes = ${(r.scopes || ['mcp:tools']).join(' ')}`);
+    if (r.defaultScopes) lines.push(`default_scopes = ${r.defaultScopes.join(' ')}`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+// One mcpauth instance: a temp directory with mcpauth.conf (and, unless
+// init is false, the database and a key made by `mcpauth-admin init`).
+export class Instance {
+  constructor({ issuer, resources, extra, init = true, name = 'mcpauth' }) {
+    this.issuer = issuer;
+    this.issuerPath = new URL(issuer).pathname.replace(/\/$/, '');
+    this.resources = resources || [];
+    this.dir = fs.mkdtempSync(path.join(os.tmpdir(), `${name}-it-`));
+    this.conf = path.join(this.dir, 'mcpauth.conf');
+    this.db = path.join(this.dir, 'mcpauth.db');
+    this.keyDir = path.join(this.dir, 'keys');
+    fs.writeFileSync(this.conf, confText({ issuer, resources: this.resources, extra }));
+    chownTree(this.dir);
+    if (init) this.admin(['init'], { check: true });
+  }
+
+  // Runs mcpauth-admin -c conf ARGS as the service user. check: throw
+  // unless it exits 0. Returns { status, stdout, stderr }.
+  admin(args, { check = false } = {}) {
+    return run(ADMIN, ['-c', this.conf, ...args], { check, user: true });
+  }
+
+  // Signs claims with the active key (mcpauth-test-sign); a compact JWS.
+  sign(claims) {
+    const r = run(TEST_SIGN(), ['-c', this.conf, JSON.stringify(claims)], { check: true, user: true });
+    return r.stdout.trim();
+  }
+
+  // Makes files created by root (sqlite3, copies) the service user's again.
+  chown() { chownTree(this.dir); }
+
+  // The private key file of kid.
+  keyFile(kid) { return path.join(this.keyDir, `${kid}.jwk`); }
+
+  // Every URL path at which discovery serves the AS metadata.
+  asMetadataPaths() {
+    const p = this.issuerPath;
+    return [...new Set([
+      `/.well-known/oauth-authorization-server${p}`,
+      `/.well-known/openid-configuration${p}`,
+      `${p}/.well-known/openid-configuration`,
+      `${p}/.well-known/oauth-authorization-server`,
+    ])];
+  }
+
+  remove() {
+    fs.rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+function run(cmd, args, { check = false, user = false, env, input } = {}) {
+  const r = spawnSync(cmd, args, {
+    encoding: 'utf8',
+    env: env || { PATH: process.env.PATH, LANG: 'C' },
+    input,
+    timeout: 30000,
+    ...(user ? runAs() : {}),
+  });
+  if (r.error) throw r.error;
+  const out = { status: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
+  if (check && r.status !== 0) {
+    throw new Error(`${path.basename(cmd)} ${args.filter((a) => !a.startsWith('{')).join(' ')}` +
+      ` exited ${r.status ?? r.signal}\n${r.stderr}${r.stdout}`);
+  }
+  return out;
+}
+
+export function sqlite3(db, sql) {
+  return run('sqlite3', [db, sql], { check: true });
+}
+
+// One plain-CGI request to a program: returns { status, statusLine,
+// headers (lower-case names), body (string), raw, exitCode, stderr }.
+export function cgiRequest(inst, { method = 'GET', uri, headers = {}, body = '', program = DISCOVERY }) {
+  const [p, q = ''] = uri.split('?');
+  const env = {
+    PATH: process.env.PATH,
+    GATEWAY_INTERFACE: 'CGI/1.1',
+    SERVER_PROTOCOL: 'HTTP/1.1',
+    SERVER_SOFTWARE: 'mcpauth-tests',
+    SERVER_NAME: '127.0.0.1',
+    SERVER_PORT: '80',
+    REMOTE_ADDR: '127.0.0.1',
+    REQUEST_METHOD: method,
+    REQUEST_URI: uri,
+    SCRIPT_NAME: p,
+    QUERY_STRING: q,
+    MCPAUTH_CONFIG: inst.conf,
+  };
+  if (body) env.CONTENT_LENGTH = String(Buffer.byteLength(body));
+  for (const [k, v] of Object.entries(headers)) {
+    const name = k.toLowerCase() === 'content-type' ? 'CONTENT_TYPE'
+      : `HTTP_${k.toUpperCase().replace(/-/g, '_')}`;
+    env[name] = v;
+  }
+  const r = spawnSync(program, [], { env, input: body, timeout: 10000, ...runAs() });
+  if (r.error) throw r.error;
+  const raw = r.stdout.toString('utf8');
+  const sep = raw.search(/\r?\n\r?\n/);
+  const head = sep >= 0 ? raw.slice(0, sep) : raw;
+  const rest = sep >= 0 ? raw.slice(sep).replace(/^\r?\n\r?\n/, '') : '';
+  const hdrs = {};
+  for (const line of head.split(/\r?\n/)) {
+    const i = line.indexOf(':');
+    if (i > 0) hdrs[line.slice(0, i).trim().toLowerCase()] = line.slice(i + 1).trim();
+  }
+  const statusLine = hdrs.status || '';
+  return {
+    status: Number(statusLine.split(' ')[0]) || 0,
+    statusLine,
+    headers: hdrs,
+    body: rest,
+    raw,
+    rawHead: head,
+    exitCode: r.status,
+    stderr: r.stderr.toString('utf8'),
+  };
+}
+
+// --- web servers ------------------------------------------------------------
+
+function lighttpdConf(inst, port, run) {
+  return `# Written by tests/integration/lib/harness.mjs
+server.bind = "127.0.0.1"
+server.port = ${port}
+server.document-root = "${run}/htdocs"
+server.errorlog = "${run}/error.log"
+server.pid-file = "${run}/lighttpd.pid"
+${SERVICE_USER ? `server.username = "${SERVICE_USER.name}"\nserver.groupname = "${SERVICE_USER.name}"` : ''}
+
+var.mcpauth_libexecdir = "${LIBEXECDIR}"
+var.mcpauth_config = "${inst.conf}"
+var.mcpauth_issuer_path = "${inst.issuerPath}"
+var.mcpauth_socket_dir = "${run}/sockets"
+include "${EXAMPLES}/lighttpd-mcpauth.conf"
+`;
+}
+
+function apacheConf(inst, port, run) {
+  const mod = (name, file) => `LoadModule ${name}_module ${APACHE_MODULES}/mod_${file || name}.so`;
+  return `# Written by tests/integration/lib/harness.mjs
+ServerRoot "${run}"
+${mod('mpm_event')}
+${mod('authz_core')}
+${mod('alias')}
+${mod('fcgid')}
+Listen 127.0.0.1:${port}
+ServerName 127.0.0.1:${port}
+${SERVICE_USER ? `User ${SERVICE_USER.name}\nGroup ${SERVICE_USER.name}` : ''}
+PidFile "${run}/apache.pid"
+ErrorLog "${run}/error.log"
+LogLevel warn fcgid:info
+DefaultRuntimeDir "${run}"
+Mutex file:${run} default
+DocumentRoot "${run}/htdocs"
+<Directory />
+	AllowOverride None
+	Require all denied
+</Directory>
+<Directory "${run}/htdocs">
+	Require all granted
+</Directory>
+FcgidIPCDir "${run}/fcgid"
+FcgidProcessTableFile "${run}/fcgid/shm"
+
+Define MCPAUTH_LIBEXECDIR ${LIBEXECDIR}
+Define MCPAUTH_CONFIG ${inst.conf}
+${inst.issuerPath ? `Define MCPAUTH_ISSUER_PATH ${inst.issuerPath}` : '# no issuer path: MCPAUTH_ISSUER_PATH stays undefined'}
+Include "${EXAMPLES}/apache-mcpauth.conf"
+`;
+}
+
+// A running lighttpd or Apache serving one instance on 127.0.0.1:port.
+export class Server {
+  constructor(kind, inst, port) {
+    this.kind = kind;
+    this.inst = inst;
+    this.port = port;
+    this.origin = `http://127.0.0.1:${port}`;
+    this.run = path.join(inst.dir, kind);
+    this.errorLog = path.join(this.run, 'error.log');
+    this.proc = null;
+    this.output = '';
+  }
+
+  async start() {
+    const run = this.run;
+    for (const d of ['', 'htdocs', 'sockets', 'fcgid']) fs.mkdirSync(path.join(run, d), { recursive: true });
+    fs.writeFileSync(this.errorLog, '');
+    chownTree(run);
+    let cmd, args;
+    if (this.kind === 'lighttpd') {
+      this.confFile = path.join(run, 'lighttpd.conf');
+      fs.writeFileSync(this.confFile, lighttpdConf(this.inst, this.port, run));
+      cmd = 'lighttpd';
+      args = ['-D', '-f', this.confFile];
+    } else if (this.kind === 'apache') {
+      this.confFile = path.join(run, 'apache.conf');
+      fs.writeFileSync(this.confFile, apacheConf(this.inst, this.port, run));
+      cmd = fs.existsSync('/usr/sbin/apache2') ? '/usr/sbin/apache2' : 'apache2';
+      args = ['-f', this.confFile, '-DFOREGROUND'];
+    } else {
+      throw new Error(`unknown server ${this.kind}`);
+    }
+    // Apache's own environment variables (Debian's apache2 binary wants
+    // none of /etc/apache2/envvars with -f and absolute paths).
+    this.proc = spawn(cmd, args, {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { PATH: process.env.PATH, LANG: 'C' },
+    });
+    this.proc.stdout.on('data', (d) => { this.output += d; });
+    this.proc.stderr.on('data', (d) => { this.output += d; });
+    let exited = null;
+    this.exitPromise = new Promise((resolve) => {
+      this.proc.on('exit', (code, signal) => { exited = { code, signal }; resolve(exited); });
+    });
+    const deadline = Date.now() + 15000;
+    while (Date.now() < deadline) {
+      if (exited) {
+        throw new Error(`${this.kind} exited (${exited.code ?? exited.signal}) while starting\n${this.logs()}`);
+      }
+      if (await canConnect(this.port)) return this;
+      await sleep(50);
+    }
+    await this.stop();
+    throw new Error(`${this.kind} did not listen on ${this.port} within 15 s\n${this.logs()}`);
+  }
+
+  // The server's output and error log (the programs' stderr lands there).
+  logs() {
+    let log = '';
+    try { log = fs.readFileSync(this.errorLog, 'utf8'); } catch { /* not yet */ }
+    return `--- ${this.kind} error log (${this.errorLog}) ---\n${log}` +
+      (this.output ? `--- ${this.kind} stdout/stderr ---\n${this.output}` : '');
+  }
+
+  // Stops the server and waits for it; then ends any FastCGI process of
+  // this instance that outlived it.
+  async stop() {
+    if (this.proc && this.proc.exitCode === null && this.proc.signalCode === null) {
+      this.proc.kill('SIGTERM');
+      const t = setTimeout(() => this.proc.kill('SIGKILL'), 10000);
+      await this.exitPromise;
+      clearTimeout(t);
+    }
+    this.proc = null;
+    for (const pid of programPids(this.inst.conf)) {
+      try { process.kill(pid, 'SIGTERM'); } catch { /* gone */ }
+    }
+  }
+
+  url(p) { return new URL(p, this.origin).href; }
+
+  // fetch without following redirects (a redirect is a failure for metadata).
+  fetch(p, init = {}) {
+    return fetch(this.url(p), { redirect: 'manual', ...init });
+  }
+}
+
+// Processes whose environment names this configuration file: the FastCGI
+// children of our servers.
+function programPids(conf) {
+  const pids = [];
+  for (const e of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(e)) continue;
+    try {
+      const env = fs.readFileSync(`/proc/${e}/environ`, 'utf8');
+      if (env.split('\0').includes(`MCPAUTH_CONFIG=${conf}`)) pids.push(Number(e));
+    } catch { /* not ours to read, or gone */ }
+  }
+  return pids;
+}
+
+// Creates an instance for issuer path and resource paths on a fresh port,
+// starts the server, and returns { inst, server, issuer, resources }.
+// opts.resources: [{ path, scopes, name }]; opts.issuerPath: '' or '/t1'.
+export async function startInstance(kind, { issuerPath = '', resources = [{ path: '/mcp' }], extra } = {}) {
+  const port = await freePort();
+  const origin = `http://127.0.0.1:${port}`;
+  const issuer = origin + issuerPath;
+  const res = resources.map((r, i) => ({
+    url: origin + r.path,
+    name: r.name || `Test MCP server ${i + 1}`,
+    scopes: r.scopes || ['mcp:tools', 'mcp:resources'],
+  }));
+  const inst = new Instance({ issuer, resources: res, extra, name: kind });
+  const server = new Server(kind, inst, port);
+  try {
+    await server.start();
+  } catch (e) {
+    inst.remove();
+    throw e;
+  }
+  return { inst, server, issuer, resources: res, origin };
+}
+
+// Wraps a test body so that a failure prints the server logs with it.
+export function withLogs(getServers, fn) {
+  return async (t) => {
+    try {
+      await fn(t);
+    } catch (e) {
+      const servers = [].concat(getServers() || []).filter(Boolean);
+      for (const s of servers) process.stderr.write(`\n${s.logs()}\n`);
+      throw e;
+    }
+  };
+}
+
+// Polls fn until it returns true or the time runs out (ms).
+export async function eventually(fn, ms = 5000, step = 200) {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    if (await fn()) return true;
+    if (Date.now() > deadline) return false;
+    await sleep(step);
+  }
+}
