@@ -13,6 +13,11 @@
  *
  * rhonabwy can take keys from a token's own jku/x5u/jwk headers: we always
  * pass the key ourselves and R_FLAG_IGNORE_REMOTE wherever a flag exists.
+ * That flag is not enough: measured, r_jwt_parse(..., R_FLAG_IGNORE_REMOTE)
+ * still downloads the jku URL of the token being parsed (a server-side
+ * request forgery to any address a client names). Tokens are therefore parsed
+ * with r_jwt_advanced_parse(..., R_PARSE_NONE, ...), which reads no key from
+ * the header; check_jose.c proves that nothing connects.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -257,7 +262,8 @@ bool mcpauth_jose_verify(const char *pub_jwk, const char *alg, const char *jwt,
 		goto out;
 	}
 	if (r_jwt_init(&t) != RHN_OK ||
-	    r_jwt_parse(t, jwt, R_FLAG_IGNORE_REMOTE) != RHN_OK) {
+	    r_jwt_advanced_parse(t, jwt, R_PARSE_NONE, R_FLAG_IGNORE_REMOTE) !=
+		    RHN_OK) {
 		MCPAUTH_ERR(err, 400, "invalid_request", "malformed JWT");
 		goto out;
 	}

@@ -1,6 +1,15 @@
 /* check_jose.c: key generation, at+jwt signing and strict verification (rhonabwy). */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <rhonabwy.h>
 
@@ -139,13 +148,31 @@ START_TEST(test_verify_refuses)
 }
 END_TEST
 
+/* A listening socket on 127.0.0.1; *port is where it listens. */
+static int listener(int *port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	socklen_t len = sizeof(a);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+
+	ck_assert_int_ge(fd, 0);
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	ck_assert_int_eq(listen(fd, 8), 0);
+	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+	*port = ntohs(a.sin_port);
+	return fd;
+}
+
 START_TEST(test_verify_ignores_embedded_jwk)
 {
 	/*
-	 * A token whose header embeds its own jwk (and a jku) must be checked
-	 * against our key only: sign with an attacker key, embed it, verify
-	 * with ours.
+	 * A token whose header embeds its own jwk and points jku and x5u at a
+	 * listener must be checked against our key only, and nothing may
+	 * connect to the listener: sign with an attacker key, embed it,
+	 * verify with ours.
 	 */
+	int port = 0, lfd = listener(&port), cfd;
 	struct mcpauth_err err = { 0 };
 	struct mcpauth_jose_signer *signer = NULL;
 	char *ours = NULL, *ours_priv = NULL, *atk_priv = NULL, *atk_pub = NULL;
@@ -163,8 +190,9 @@ START_TEST(test_verify_ignores_embedded_jwk)
 	ck_assert_int_eq(r_jwk_import_from_json_str(k, atk_priv), RHN_OK);
 	snprintf(hdr, sizeof(hdr),
 		 "{\"typ\":\"at+jwt\",\"kid\":\"ours\","
-		 "\"jku\":\"https://127.0.0.1:1/jwks\",\"jwk\":%s}",
-		 atk_pub);
+		 "\"jku\":\"https://127.0.0.1:%d/jwks\","
+		 "\"x5u\":\"https://127.0.0.1:%d/cert\",\"jwk\":%s}",
+		 port, port, atk_pub);
 	ck_assert_int_eq(r_jwt_set_full_header_json_str(t, hdr), RHN_OK);
 	r_jwt_set_full_claims_json_str(t, "{\"sub\":\"admin\"}");
 	r_jwt_set_sign_alg(t, R_JWA_ALG_ES256);
@@ -174,6 +202,11 @@ START_TEST(test_verify_ignores_embedded_jwk)
 	r_free(s);
 	ck_assert(!mcpauth_jose_verify(ours, "ES256", jwt, NULL, NULL, &err));
 	ck_assert_str_eq(err.description, "JWT signature does not verify");
+	/* No fetch: the listener has no connection waiting. */
+	cfd = accept(lfd, NULL, NULL);
+	ck_assert_msg(cfd < 0 && (errno == EAGAIN || errno == EWOULDBLOCK),
+		      "something connected to the jku/x5u listener");
+	close(lfd);
 	free(jwt);
 	r_jwt_free(t);
 	r_jwk_free(k);
@@ -207,6 +240,62 @@ START_TEST(test_signer_refuses_wrong_keys)
 	mcpauth_jose_signer_free(NULL);
 	free(priv);
 	free(pub);
+}
+END_TEST
+
+/* Accepts and at once closes connections for a while; counts them. */
+struct acceptor {
+	int fd;
+	int count;
+};
+
+static void *accept_loop(void *p)
+{
+	struct acceptor *a = p;
+	struct pollfd pfd = { .fd = a->fd, .events = POLLIN };
+
+	while (poll(&pfd, 1, 3000) > 0) {
+		int c = accept(a->fd, NULL, NULL);
+		if (c >= 0) {
+			a->count++;
+			close(c);
+		}
+	}
+	return NULL;
+}
+
+/*
+ * Documents why jose.c parses with R_PARSE_NONE: rhonabwy 1.1.11's plain
+ * r_jwt_parse() downloads the jku of the token it parses although
+ * R_FLAG_IGNORE_REMOTE is passed. If this test fails, the library was fixed.
+ */
+START_TEST(test_rhonabwy_parse_fetches_jku)
+{
+	struct acceptor a = { 0 };
+	pthread_t th;
+	jwt_t *t = NULL;
+	char hdr[256], *h64, *tok;
+	int port = 0;
+	size_t n;
+
+	a.fd = listener(&port);
+	ck_assert_int_eq(pthread_create(&th, NULL, accept_loop, &a), 0);
+	snprintf(hdr, sizeof(hdr),
+		 "{\"alg\":\"ES256\",\"jku\":\"https://127.0.0.1:%d/jwks\"}",
+		 port);
+	h64 = mcpauth_b64url_encode((const unsigned char *)hdr, strlen(hdr));
+	n = strlen(h64) + 64;
+	tok = malloc(n);
+	snprintf(tok, n, "%s.eyJzdWIiOiJ4In0.c2ln", h64);
+	ck_assert_int_eq(r_jwt_init(&t), RHN_OK);
+	r_jwt_parse(t, tok, R_FLAG_IGNORE_REMOTE);
+	r_jwt_free(t);
+	pthread_join(th, NULL);
+	close(a.fd);
+	ck_assert_msg(a.count > 0, "rhonabwy no longer fetches jku in "
+				   "r_jwt_parse: see jose.c");
+	free(tok);
+	free(h64);
 }
 END_TEST
 
@@ -252,6 +341,7 @@ Suite *check_jose_suite(void)
 	tcase_add_test(tc, test_verify_ignores_embedded_jwk);
 	tcase_add_test(tc, test_signer_refuses_wrong_keys);
 	tcase_add_test(tc, test_rhonabwy_cannot_import_ed25519_pem);
+	tcase_add_test(tc, test_rhonabwy_parse_fetches_jku);
 	suite_add_tcase(s, tc);
 	return s;
 }
