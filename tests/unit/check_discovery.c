@@ -38,10 +38,7 @@ static void open_ctx(const char *extra)
 	path = check_write_file(dir, "mcpauth.conf", text);
 	ck_assert_msg(mcpauth_conf_load(path, &conf, &err), "%s",
 		      err.description);
-	ck_assert(mcpauth_store_open(conf->database, MCPAUTH_STORE_CREATE,
-				     &store, &err));
-	ck_assert(mcpauth_store_migrate(store, NULL, NULL, &err));
-	ck_assert(mcpauth_store_ready(store, &err));
+	store = check_store_migrated(conf->database);
 	ck_assert(mcpauth_keys_generate(conf, store, NULL, kid, NULL, &err));
 	mcpauth_store_free(store);
 	mcpauth_conf_free(conf);

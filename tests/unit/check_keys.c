@@ -30,10 +30,7 @@ static void setup(void)
 				"url = https://mcp.example.com/mcp\n");
 	ck_assert_msg(mcpauth_conf_load(path, &conf, &err), "%s",
 		      err.description);
-	ck_assert(mcpauth_store_open(conf->database, MCPAUTH_STORE_CREATE,
-				     &store, &err));
-	ck_assert(mcpauth_store_migrate(store, NULL, NULL, &err));
-	ck_assert(mcpauth_store_ready(store, &err));
+	store = check_store_migrated(conf->database);
 }
 
 static void teardown(void)

@@ -12,6 +12,7 @@
 #include "check_mcpauth.h"
 #include "jose.h"
 #include "log.h"
+#include "store.h"
 
 const char *check_tmpdir(void)
 {
@@ -50,6 +51,19 @@ const char *check_write_file(const char *dir, const char *name,
 	ck_assert_int_eq(fputs(text, f) >= 0, 1);
 	ck_assert_int_eq(fclose(f), 0);
 	return path;
+}
+
+struct mcpauth_store *check_store_migrated(const char *path)
+{
+	struct mcpauth_store *store = NULL;
+	struct mcpauth_err err = { 0 };
+
+	ck_assert_msg(mcpauth_store_open(path, MCPAUTH_STORE_CREATE, &store,
+					 &err) &&
+			      mcpauth_store_migrate(store, NULL, NULL, &err) &&
+			      mcpauth_store_ready(store, &err),
+		      "%s (%s)", err.description, err.detail);
+	return store;
 }
 
 int main(void)

@@ -25,6 +25,11 @@ Suite *check_store_suite(void);
 const char *check_tmpdir(void);
 void check_tmpdir_remove(const char *dir);
 
+struct mcpauth_store;
+
+/* Opens (creating) the database at path, migrated and ready; or fails the test. */
+struct mcpauth_store *check_store_migrated(const char *path);
+
 /* Writes text to dir/name and returns the full path (static storage). */
 const char *check_write_file(const char *dir, const char *name,
 			     const char *text);

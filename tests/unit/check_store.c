@@ -23,14 +23,7 @@ static void teardown(void)
 
 static struct mcpauth_store *open_migrated(void)
 {
-	struct mcpauth_store *store = NULL;
-	struct mcpauth_err err = { 0 };
-
-	ck_assert(mcpauth_store_open(db, MCPAUTH_STORE_CREATE, &store, &err));
-	ck_assert_msg(mcpauth_store_migrate(store, NULL, NULL, &err), "%s %s",
-		      err.description, err.detail);
-	ck_assert(mcpauth_store_ready(store, &err));
-	return store;
+	return check_store_migrated(db);
 }
 
 /* Runs SQL on the file from outside the store, as a sysadmin would. */
