@@ -62,7 +62,10 @@ void mcpauth_conf_free(struct mcpauth_conf *conf);
 const struct mcpauth_resource *
 mcpauth_conf_resource(const struct mcpauth_conf *conf, const char *url);
 
-/* Every scope offered: the union of resource scopes plus offline_access. */
+/*
+ * Every scope offered: the union of resource scopes, each once, then
+ * offline_access. *out is a new array (free it) of strings borrowed from conf.
+ */
 size_t mcpauth_conf_scopes(const struct mcpauth_conf *conf,
 			   const char ***out);
 
