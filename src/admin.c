@@ -296,25 +296,15 @@ static int cmd_key_change(const struct mcpauth_conf *conf, const char *what,
 				 "key rotate' makes it sign)"
 			       : "");
 	} else {
-		bool had_pending = false;
-		struct mcpauth_signing_key *keys = NULL;
-		size_t n = 0;
+		bool unpublished = false;
 
-		if (!mcpauth_store_key_list(store, &keys, &n, &err)) {
-			rc = fail(&err);
-			goto out;
-		}
-		for (size_t i = 0; i < n; i++)
-			had_pending |= keys[i].state == MCPAUTH_KEY_PENDING &&
-				       (alg == NULL || !strcmp(keys[i].alg, alg));
-		mcpauth_store_keys_free(keys, n);
 		if (!mcpauth_keys_rotate(conf, store, alg, kid, retired,
-					 &err)) {
+					 &unpublished, &err)) {
 			rc = fail(&err);
 			goto out;
 		}
 		printf("signing key %s: active\n", kid);
-		if (!had_pending)
+		if (unpublished)
 			fprintf(stderr,
 				"mcpauth-admin: warning: key %s signs without "
 				"having been published first; resource "

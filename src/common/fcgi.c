@@ -116,6 +116,16 @@ struct state {
 	struct mcpauth_err why;
 };
 
+/* Loads configuration, store and keys; on failure keeps and logs why. */
+static void try_open(struct mcpauth_ctx *ctx, struct state *state)
+{
+	state->last_try = (long long)time(NULL);
+	mcpauth_err_clear(&state->why);
+	state->ready = mcpauth_ctx_open(ctx, ctx->program, NULL, &state->why);
+	if (!state->ready)
+		mcpauth_log_err(&state->why);
+}
+
 static void serve_one(struct mcpauth_ctx *ctx, mcpauth_handler handler,
 		      char **envp, struct io *io, struct state *state)
 {
@@ -130,14 +140,9 @@ static void serve_one(struct mcpauth_ctx *ctx, mcpauth_handler handler,
 		return;
 	/* A process that could not start retries at most once a second. */
 	if (!state->ready && now != state->last_try) {
-		state->last_try = now;
-		mcpauth_err_clear(&state->why);
-		state->ready = mcpauth_ctx_open(ctx, ctx->program, NULL,
-						&state->why);
+		try_open(ctx, state);
 		if (state->ready)
 			mcpauth_log(MCPAUTH_LOG_INFO, "event=ready");
-		else
-			mcpauth_log_err(&state->why);
 	}
 	if (!mcpauth_req_from_env(envp,
 				  ctx->conf ? ctx->conf->max_body : 65536,
@@ -176,10 +181,7 @@ int mcpauth_serve(const char *program, mcpauth_handler handler)
 		mcpauth_log(MCPAUTH_LOG_ERROR, "event=init_failed");
 		return 1;
 	}
-	state.ready = mcpauth_ctx_open(&ctx, program, NULL, &state.why);
-	state.last_try = (long long)time(NULL);
-	if (!state.ready)
-		mcpauth_log_err(&state.why);
+	try_open(&ctx, &state);
 
 	if (FCGX_IsCGI()) {
 		/* Plain CGI: one request from the environment, then exit. */

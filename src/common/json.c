@@ -209,8 +209,8 @@ bool mcpauth_json_parse(const char *src, size_t len, const char *code,
 		MCPAUTH_ERR_INTERNAL(err, "json_tokener_new_ex failed");
 		goto out;
 	}
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT |
-					    JSON_TOKENER_VALIDATE_UTF8);
+	/* UTF-8 and depth were checked by scan(), more strictly. */
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
 	obj = json_tokener_parse_ex(tok, src, (int)len);
 	/* A bare number or literal ends only at a terminator: give it one. */
 	if (obj == NULL && json_tokener_get_error(tok) == json_tokener_continue) {
@@ -219,11 +219,7 @@ bool mcpauth_json_parse(const char *src, size_t len, const char *code,
 	}
 	if (obj == NULL) {
 		enum json_tokener_error jerr = json_tokener_get_error(tok);
-		if (jerr == json_tokener_error_depth)
-			MCPAUTH_ERR(err, 400, code,
-				    "JSON nested deeper than %d levels",
-				    MCPAUTH_JSON_MAX_DEPTH);
-		else if (jerr == json_tokener_continue)
+		if (jerr == json_tokener_continue)
 			MCPAUTH_ERR(err, 400, code, "JSON body is incomplete");
 		else
 			MCPAUTH_ERR(err, 400, code, "invalid JSON: %s",

@@ -277,7 +277,7 @@ out:
 
 bool mcpauth_keys_rotate(const struct mcpauth_conf *conf,
 			 struct mcpauth_store *store, const char *alg,
-			 char *kid_out, char *retired_out,
+			 char *kid_out, char *retired_out, bool *unpublished,
 			 struct mcpauth_err *err)
 {
 	struct mcpauth_signing_key *list = NULL;
@@ -294,6 +294,8 @@ bool mcpauth_keys_rotate(const struct mcpauth_conf *conf,
 		if (list[i].state == MCPAUTH_KEY_PENDING &&
 		    (alg == NULL || !strcmp(list[i].alg, alg)))
 			snprintf(kid, sizeof(kid), "%s", list[i].kid);
+	if (unpublished != NULL)
+		*unpublished = kid[0] == '\0';
 	if (kid[0] == '\0') {
 		if (!mcpauth_keys_generate(conf, store, alg, kid, &state, err))
 			goto out;

@@ -50,10 +50,12 @@ bool mcpauth_keys_generate(const struct mcpauth_conf *conf,
  * Activates the newest pending key (generating one with alg first if there is
  * none), retires the active key (published for the access token lifetime plus
  * a minute of clock skew), and deletes the retired key's private file.
+ * *unpublished (may be NULL) is true when the key now signing was generated
+ * here, so resource servers never saw it in a JWKS before.
  */
 bool mcpauth_keys_rotate(const struct mcpauth_conf *conf,
 			 struct mcpauth_store *store, const char *alg,
-			 char *kid_out, char *retired_out,
+			 char *kid_out, char *retired_out, bool *unpublished,
 			 struct mcpauth_err *err);
 
 #endif

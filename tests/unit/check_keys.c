@@ -146,6 +146,7 @@ START_TEST(test_rotation_reaches_running_signer)
 	const struct mcpauth_jose_signer *signer = NULL;
 	char k1[64], k2[64], k3[64], active[64], retired[64], kids[256];
 	char want[256];
+	bool unpublished = true;
 
 	ck_assert(mcpauth_keys_generate(conf, store, NULL, k1, NULL, &err));
 	ck_assert(mcpauth_keys_new(conf, &keys, &err));
@@ -162,7 +163,8 @@ START_TEST(test_rotation_reaches_running_signer)
 
 	/* Rotation activates it; the old private file goes, its JWK stays. */
 	ck_assert(mcpauth_keys_rotate(conf, store, NULL, active, retired,
-				      &err));
+				      &unpublished, &err));
+	ck_assert(!unpublished);
 	ck_assert_str_eq(active, k2);
 	ck_assert_str_eq(retired, k1);
 	ck_assert_int_ne(access(key_file(k1), F_OK), 0);
@@ -174,7 +176,8 @@ START_TEST(test_rotation_reaches_running_signer)
 
 	/* Without a pending key, rotate makes one. */
 	ck_assert(mcpauth_keys_rotate(conf, store, "ES256", k3, retired,
-				      &err));
+				      &unpublished, &err));
+	ck_assert(unpublished);
 	ck_assert_str_ne(k3, k2);
 	ck_assert_str_eq(retired, k2);
 	ck_assert(mcpauth_keys_signer(keys, store, &signer, &err));
