@@ -97,3 +97,38 @@ out:
 	free(check);
 	return ok;
 }
+
+static bool std_char(char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+	       (c >= '0' && c <= '9') || c == '+' || c == '/';
+}
+
+bool mcpauth_b64_decode(const char *src, size_t len, unsigned char **out,
+			size_t *outlen)
+{
+	gnutls_datum_t in = { (unsigned char *)src, (unsigned int)len };
+	gnutls_datum_t dec = { NULL, 0 };
+	unsigned char *res = NULL;
+	size_t pad = 0;
+
+	if (len == 0 || len % 4 != 0 || len > 65536)
+		return false;
+	while (pad < 2 && src[len - 1 - pad] == '=')
+		pad++;
+	for (size_t i = 0; i < len - pad; i++)
+		if (!std_char(src[i]))
+			return false;
+	if (gnutls_base64_decode2(&in, &dec) < 0)
+		return false;
+	res = malloc(dec.size + 1);
+	if (res != NULL) {
+		memcpy(res, dec.data, dec.size);
+		res[dec.size] = '\0';
+		*out = res;
+		*outlen = dec.size;
+	}
+	gnutls_memset(dec.data, 0, dec.size);
+	gnutls_free(dec.data);
+	return res != NULL;
+}

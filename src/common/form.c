@@ -95,6 +95,11 @@ out:
 	return res;
 }
 
+char *mcpauth_form_decode(const char *src, size_t len, size_t *outlen)
+{
+	return decode(src, len, outlen);
+}
+
 /* A parameter name safe to repeat in an error description. */
 static const char *shown(const char *name)
 {

@@ -35,6 +35,13 @@ struct mcpauth_form {
 bool mcpauth_form_parse(const char *src, size_t len, struct mcpauth_form **out,
 			struct mcpauth_err *err);
 
+/*
+ * Decodes one urlencoded component (len bytes of src) by the same rules, for
+ * values that arrive outside a form (HTTP Basic credentials, RFC 6749
+ * §2.3.1). A new string (free) with its length in *outlen, or NULL.
+ */
+char *mcpauth_form_decode(const char *src, size_t len, size_t *outlen);
+
 /* The value of name, or NULL; borrowed from form. */
 const char *mcpauth_form_get(const struct mcpauth_form *form, const char *name);
 

@@ -278,6 +278,44 @@ START_TEST(test_roundtrip_all_bytes)
 }
 END_TEST
 
+/* Padded base64 (RFC 4648 §4), as HTTP Basic credentials carry it. */
+START_TEST(test_std_decode)
+{
+	unsigned char *out = NULL;
+	size_t n = 0;
+
+	ck_assert(mcpauth_b64_decode("YWJjOmRlZg==", 12, &out, &n));
+	ck_assert_uint_eq(n, 7);
+	ck_assert_str_eq((char *)out, "abc:def");
+	free(out);
+	ck_assert(mcpauth_b64_decode("YT8+Pw==", 8, &out, &n));
+	ck_assert_uint_eq(n, 4);
+	ck_assert_mem_eq(out, "a?>?", 4);
+	free(out);
+}
+END_TEST
+
+static const char *const std_bad[] = {
+	"",          /* nothing */
+	"YWJ",       /* length not a multiple of 4 */
+	"YW=j",      /* padding inside */
+	"Y===",      /* three padding characters */
+	"YW J",      /* space */
+	"YW_j",      /* base64url alphabet */
+	"YWJj\n",    /* newline */
+};
+
+START_TEST(test_std_decode_refuses)
+{
+	unsigned char *out = NULL;
+	size_t n = 0;
+	const char *s = std_bad[_i];
+
+	ck_assert_msg(!mcpauth_b64_decode(s, strlen(s), &out, &n), "%s", s);
+	ck_assert_ptr_null(out);
+}
+END_TEST
+
 Suite *check_b64_suite(void)
 {
 	Suite *s = suite_create("b64");
@@ -303,6 +341,9 @@ Suite *check_b64_suite(void)
 	tcase_add_test(tc, test_decode_refuses_other_bytes);
 	tcase_add_test(tc, test_decode_refuses_bad_length);
 	tcase_add_test(tc, test_decode_refuses_noncanonical);
+	tcase_add_test(tc, test_std_decode);
+	tcase_add_loop_test(tc, test_std_decode_refuses, 0,
+			    sizeof(std_bad) / sizeof(std_bad[0]));
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("roundtrip");

@@ -481,6 +481,21 @@ START_TEST(test_utf8_valid)
 }
 END_TEST
 
+/* One component outside a form (HTTP Basic credentials, RFC 6749 §2.3.1). */
+START_TEST(test_decode_component)
+{
+	size_t n = 0;
+	char *s = mcpauth_form_decode("a%3Ab+c%25", 10, &n);
+
+	ck_assert_str_eq(s, "a:b c%");
+	ck_assert_uint_eq(n, 6);
+	free(s);
+	ck_assert_ptr_null(mcpauth_form_decode("a%3", 3, &n));
+	ck_assert_ptr_null(mcpauth_form_decode("a%00b", 5, &n));
+	ck_assert_ptr_null(mcpauth_form_decode("%ff", 3, &n));
+}
+END_TEST
+
 Suite *check_form_suite(void)
 {
 	Suite *s = suite_create("form");
@@ -507,6 +522,7 @@ Suite *check_form_suite(void)
 	tcase_add_test(tc, test_refuse_escape_cut_by_len);
 	tcase_add_test(tc, test_refuse_control);
 	tcase_add_test(tc, test_refuse_invalid_utf8);
+	tcase_add_test(tc, test_decode_component);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("limits");
