@@ -102,6 +102,8 @@ static bool parse_number(struct parser *p, const char *value,
 		FAIL(p, "'%s' is not a number", value);
 	if (*end != '\0') {
 		const char *u = end[1] == '\0' ? strchr(units, *end) : NULL;
+		if (u == NULL && *units == '\0')
+			FAIL(p, "'%s' is not a number", value);
 		if (u == NULL)
 			FAIL(p, "'%s' has an unknown unit (use one of %s)",
 			     value, units);
@@ -303,6 +305,29 @@ static bool global_key(struct parser *p, struct mcpauth_conf *c,
 		return parse_bool(p, value, &c->dynamic_registration);
 	if (!strcmp(key, "confidential_registration"))
 		return parse_bool(p, value, &c->confidential_registration);
+	if (!strcmp(key, "client_secret_lifetime"))
+		return parse_duration(p, value, 0, 10L * 365 * 86400,
+				      &c->client_secret_lifetime);
+	if (!strcmp(key, "initial_access_token_required"))
+		return parse_bool(p, value, &c->initial_access_token_required);
+	if (!strcmp(key, "max_dynamic_clients"))
+		return parse_number(p, value, "", NULL, 0, 100000000L,
+				    &c->max_dynamic_clients);
+	if (!strcmp(key, "registration_rate_limit"))
+		return parse_number(p, value, "", NULL, 0, 1000000L,
+				    &c->registration_rate_limit);
+	if (!strcmp(key, "registration_rate_window"))
+		return parse_duration(p, value, 1, 86400,
+				      &c->registration_rate_window);
+	if (!strcmp(key, "dynamic_client_idle_expiry"))
+		return parse_duration(p, value, 0, 10L * 365 * 86400,
+				      &c->dynamic_client_idle_expiry);
+	if (!strcmp(key, "audit_retention"))
+		return parse_duration(p, value, 0, 100L * 365 * 86400,
+				      &c->audit_retention);
+	if (!strcmp(key, "registration_default_scopes"))
+		return parse_scopes(p, value, &c->registration_default_scopes,
+				    &c->nregistration_default_scopes);
 	if (!strcmp(key, "client_id_metadata_documents"))
 		return parse_bool(p, value, &c->client_id_metadata_documents);
 	if (!strcmp(key, "client_credentials"))
@@ -386,6 +411,16 @@ static bool validate(struct parser *p, struct mcpauth_conf *c,
 			r->ndefault_scopes = r->nscopes;
 		}
 	}
+	for (size_t k = 0; k < c->nregistration_default_scopes; k++) {
+		if (!mcpauth_conf_scope_offered(c,
+						c->registration_default_scopes[k])) {
+			MCPAUTH_ERR(p->err, 500, "server_error",
+				    "%s: registration_default_scopes: '%s' is "
+				    "not a scope of any [resource]",
+				    p->file, c->registration_default_scopes[k]);
+			return false;
+		}
+	}
 	if (default_res != NULL) {
 		const struct mcpauth_resource *r =
 			mcpauth_conf_resource(c, default_res);
@@ -456,6 +491,12 @@ bool mcpauth_conf_load(const char *path, struct mcpauth_conf **out,
 	c->code_lifetime = 60;
 	c->metadata_max_age = 3600;
 	c->max_body = 64 * 1024;
+	c->dynamic_registration = true;
+	c->max_dynamic_clients = 10000;
+	c->registration_rate_limit = 20;
+	c->registration_rate_window = 3600;
+	c->dynamic_client_idle_expiry = 90L * 86400;
+	c->audit_retention = 365L * 86400;
 	if (c->file == NULL || !set_str(&c->signing_alg, "ES256") ||
 	    !set_str(&c->database,
 		     MCPAUTH_LOCALSTATEDIR "/lib/mcpauth/mcpauth.db") ||
@@ -574,6 +615,9 @@ void mcpauth_conf_free(struct mcpauth_conf *conf)
 	for (size_t i = 0; i < conf->nresources; i++)
 		resource_clear(&conf->resources[i]);
 	free(conf->resources);
+	for (size_t i = 0; i < conf->nregistration_default_scopes; i++)
+		free(conf->registration_default_scopes[i]);
+	free(conf->registration_default_scopes);
 	free(conf);
 }
 
@@ -617,4 +661,24 @@ size_t mcpauth_conf_scopes(const struct mcpauth_conf *conf, const char ***out)
 	}
 	*out = list;
 	return n;
+}
+
+bool mcpauth_conf_scope_offered(const struct mcpauth_conf *conf,
+				const char *scope)
+{
+	if (!strcmp(scope, "offline_access"))
+		return true;
+	for (size_t i = 0; i < conf->nresources; i++)
+		for (size_t s = 0; s < conf->resources[i].nscopes; s++)
+			if (!strcmp(conf->resources[i].scopes[s], scope))
+				return true;
+	return false;
+}
+
+bool mcpauth_conf_duration(const char *value, long max, long *out)
+{
+	struct mcpauth_err err = { 0 };
+	struct parser p = { .file = "", .key = "", .err = &err };
+
+	return parse_duration(&p, value, 0, max, out);
 }

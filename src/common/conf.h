@@ -35,8 +35,18 @@ struct mcpauth_conf {
 	long code_lifetime;          /* seconds, at most 60 */
 	long metadata_max_age;       /* Cache-Control max-age of metadata */
 	size_t max_body;             /* bytes */
-	bool dynamic_registration;
-	bool confidential_registration;
+	bool dynamic_registration;      /* RFC 7591, default yes */
+	bool confidential_registration; /* secrets through DCR, default no */
+	long client_secret_lifetime;    /* seconds, 0: secrets never expire */
+	bool initial_access_token_required; /* RFC 7591 §3 */
+	long max_dynamic_clients;       /* 0: no cap */
+	long registration_rate_limit;   /* per address per window, 0: none */
+	long registration_rate_window;  /* seconds */
+	long dynamic_client_idle_expiry; /* seconds, 0: never removed */
+	long audit_retention;           /* seconds, 0: kept forever */
+	/* scope registered when a client sends none; NULL: every scope */
+	char **registration_default_scopes;
+	size_t nregistration_default_scopes;
 	bool client_id_metadata_documents;
 	bool client_credentials;
 	bool private_key_jwt;
@@ -68,5 +78,12 @@ mcpauth_conf_resource(const struct mcpauth_conf *conf, const char *url);
  */
 size_t mcpauth_conf_scopes(const struct mcpauth_conf *conf,
 			   const char ***out);
+
+/* Parses a duration as the file does ("90", "15m", "12h", "30d") into seconds. */
+bool mcpauth_conf_duration(const char *value, long max, long *out);
+
+/* True when scope is one of mcpauth_conf_scopes. */
+bool mcpauth_conf_scope_offered(const struct mcpauth_conf *conf,
+				const char *scope);
 
 #endif

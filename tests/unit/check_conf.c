@@ -63,8 +63,16 @@ START_TEST(test_minimal_defaults)
 	ck_assert_int_eq(conf->code_lifetime, 60);
 	ck_assert_int_eq(conf->metadata_max_age, 3600);
 	ck_assert_uint_eq(conf->max_body, 65536);
-	ck_assert(!conf->dynamic_registration);
+	ck_assert(conf->dynamic_registration);
 	ck_assert(!conf->confidential_registration);
+	ck_assert_int_eq(conf->client_secret_lifetime, 0);
+	ck_assert(!conf->initial_access_token_required);
+	ck_assert_int_eq(conf->max_dynamic_clients, 10000);
+	ck_assert_int_eq(conf->registration_rate_limit, 20);
+	ck_assert_int_eq(conf->registration_rate_window, 3600);
+	ck_assert_int_eq(conf->dynamic_client_idle_expiry, 90 * 86400);
+	ck_assert_int_eq(conf->audit_retention, 365 * 86400);
+	ck_assert_uint_eq(conf->nregistration_default_scopes, 0);
 	ck_assert(!conf->client_id_metadata_documents);
 	ck_assert(!conf->client_credentials);
 	ck_assert(!conf->private_key_jwt);
@@ -97,8 +105,16 @@ START_TEST(test_full)
 		"code_lifetime = 30s\n"
 		"metadata_max_age = 0\n"
 		"max_body = 16k\n"
-		"dynamic_registration = yes\n"
+		"dynamic_registration = no\n"
 		"confidential_registration = on\n"
+		"client_secret_lifetime = 30d\n"
+		"initial_access_token_required = yes\n"
+		"max_dynamic_clients = 0\n"
+		"registration_rate_limit = 5\n"
+		"registration_rate_window = 10m\n"
+		"dynamic_client_idle_expiry = 0\n"
+		"audit_retention = 2d\n"
+		"registration_default_scopes = b offline_access\n"
 		"client_id_metadata_documents = true\n"
 		"client_credentials = no\n"
 		"private_key_jwt = off\n"
@@ -129,9 +145,17 @@ START_TEST(test_full)
 	ck_assert_int_eq(conf->code_lifetime, 30);
 	ck_assert_int_eq(conf->metadata_max_age, 0);
 	ck_assert_uint_eq(conf->max_body, 16384);
-	ck_assert(conf->dynamic_registration);
+	ck_assert(!conf->dynamic_registration);
 	ck_assert(conf->confidential_registration);
-	ck_assert(conf->client_id_metadata_documents);
+	ck_assert_int_eq(conf->client_secret_lifetime, 30 * 86400);
+	ck_assert(conf->initial_access_token_required);
+	ck_assert_int_eq(conf->max_dynamic_clients, 0);
+	ck_assert_int_eq(conf->registration_rate_limit, 5);
+	ck_assert_int_eq(conf->registration_rate_window, 600);
+	ck_assert_int_eq(conf->dynamic_client_idle_expiry, 0);
+	ck_assert_int_eq(conf->audit_retention, 2 * 86400);
+	ck_assert_uint_eq(conf->nregistration_default_scopes, 2);
+	ck_assert_str_eq(conf->registration_default_scopes[0], "b");
 	ck_assert(!conf->client_credentials);
 	ck_assert_uint_eq(conf->nresources, 2);
 	ck_assert_str_eq(conf->resources[0].name, "First server");
@@ -174,6 +198,14 @@ START_TEST(test_errors_name_file_line_key)
 		     "number");
 	assert_fails("dynamic_registration = maybe\n",
 		     ":1: key 'dynamic_registration': 'maybe' is not yes or no");
+	assert_fails("max_dynamic_clients = 10k\n",
+		     ":1: key 'max_dynamic_clients': '10k' is not a number");
+	assert_fails("registration_rate_window = 0\n",
+		     ":1: key 'registration_rate_window': '0' is out of range "
+		     "(1 to 86400)");
+	assert_fails("registration_default_scopes = nope\n" MINIMAL,
+		     ": registration_default_scopes: 'nope' is not a scope "
+		     "of any [resource]");
 	assert_fails("signing_alg = HS256\n",
 		     ":1: key 'signing_alg': 'HS256' is not ES256, EdDSA or "
 		     "RS256");
