@@ -11,7 +11,9 @@
 #include <curl/curl.h>
 #include <json-c/json.h>
 
+#include "client.h"
 #include "conf.h"
+#include "crypto.h"
 #include "jose.h"
 #include "json.h"
 #include "keys.h"
@@ -23,6 +25,8 @@
 struct opts {
 	const char *config;
 	const char *alg;
+	const char *label;
+	const char *expires;
 	bool json;
 };
 
@@ -42,6 +46,19 @@ static void usage(FILE *f)
 		"  key rotate [--alg A]  make the newest pending key (or a new "
 		"one) sign; retire the old\n"
 		"  key list [--json]     show the signing keys\n"
+		"  client list [--json]  show the registered clients\n"
+		"  client show ID [--json]\n"
+		"                        one client's metadata and history\n"
+		"  client delete ID      remove a client and what it was "
+		"issued\n"
+		"  gc                    remove idle dynamically registered "
+		"clients and old\n"
+		"                        audit rows (run it daily from cron)\n"
+		"  initial-token create [--label TEXT] [--expires DURATION]\n"
+		"                        a token that opens registration "
+		"(printed once)\n"
+		"  initial-token list [--json]\n"
+		"  initial-token revoke ID\n"
 		"\n"
 		"options:\n"
 		"  -c, --config FILE     configuration file (default: "
@@ -184,6 +201,27 @@ static int cmd_check_config(const struct mcpauth_conf *conf)
 	printf("metadata:      %s/.well-known/openid-configuration\n",
 	       conf->issuer);
 	printf("jwks:          %s/jwks\n", conf->issuer);
+	if (conf->dynamic_registration) {
+		char cap[48] = "no cap", rate[64] = "no rate limit";
+		if (conf->max_dynamic_clients > 0)
+			snprintf(cap, sizeof(cap), "at most %ld",
+				 conf->max_dynamic_clients);
+		if (conf->registration_rate_limit > 0)
+			snprintf(rate, sizeof(rate),
+				 "%ld per address per %lds",
+				 conf->registration_rate_limit,
+				 conf->registration_rate_window);
+		printf("registration:  %s/register (%s clients%s; %s, %s)\n",
+		       conf->issuer,
+		       conf->confidential_registration
+			       ? "public and confidential"
+			       : "public",
+		       conf->initial_access_token_required
+			       ? ", initial access token required"
+			       : "",
+		       cap, rate);
+	} else
+		printf("registration:  off (dynamic_registration = no)\n");
 	for (size_t i = 0; i < conf->nresources; i++) {
 		const struct mcpauth_resource *r = &conf->resources[i];
 		const char *scheme_end = strstr(r->url, "://");
@@ -323,21 +361,389 @@ out:
 	return rc;
 }
 
+/* Opens the store and checks its schema, for the commands that read it. */
+static bool open_ready(const struct mcpauth_conf *conf,
+		       struct mcpauth_store **store, struct mcpauth_err *err)
+{
+	return open_store(conf, 0, store, err) &&
+	       mcpauth_store_ready(*store, err);
+}
+
+static void add_time(struct json_object *o, const char *key, long long t)
+{
+	char buf[32];
+
+	iso_time(t, buf, sizeof(buf));
+	json_object_object_add(o, key, t > 0 ? json_object_new_string(buf)
+					     : NULL);
+}
+
+/* A client as the admin sees it: metadata plus bookkeeping, no hashes. */
+static struct json_object *client_json(const struct mcpauth_conf *conf,
+				       const struct mcpauth_client *c)
+{
+	struct json_object *o = mcpauth_client_to_json(conf, c, NULL, NULL);
+
+	mcpauth_json_add_str(o, "source", c->source);
+	json_object_object_add(o, "has_secret",
+			       json_object_new_boolean(c->secret_hash != NULL));
+	mcpauth_json_add_str(o, "registered_from", c->registered_from);
+	add_time(o, "created_at", c->created_at);
+	add_time(o, "updated_at", c->updated_at);
+	add_time(o, "last_used_at", c->last_used_at);
+	return o;
+}
+
+static void print_json(struct json_object *o)
+{
+	char *s = mcpauth_json_dump(o);
+
+	printf("%s\n", s != NULL ? s : "null");
+	free(s);
+	json_object_put(o);
+}
+
+static int cmd_client_list(const struct mcpauth_conf *conf, bool json)
+{
+	struct mcpauth_err err = { 0 };
+	struct mcpauth_store *store = NULL;
+	struct mcpauth_client **list = NULL;
+	size_t n = 0;
+	int rc = EXIT_FAILURE;
+
+	if (!open_ready(conf, &store, &err) ||
+	    !mcpauth_store_client_list(store, &list, &n, &err)) {
+		rc = fail(&err);
+		goto out;
+	}
+	if (json) {
+		struct json_object *arr = json_object_new_array();
+		for (size_t i = 0; i < n; i++)
+			json_object_array_add(arr, client_json(conf, list[i]));
+		print_json(arr);
+	} else {
+		printf("%-24s %-8s %-20s %-21s %-21s %s\n", "CLIENT_ID",
+		       "SOURCE", "AUTH", "CREATED", "LAST USED", "NAME");
+		for (size_t i = 0; i < n; i++) {
+			char cr[32], lu[32];
+			iso_time(list[i]->created_at, cr, sizeof(cr));
+			iso_time(list[i]->last_used_at, lu, sizeof(lu));
+			printf("%-24s %-8s %-20s %-21s %-21s %s\n",
+			       list[i]->client_id, list[i]->source,
+			       list[i]->auth_method, cr, lu,
+			       list[i]->client_name ? list[i]->client_name
+						    : "-");
+		}
+	}
+	rc = EXIT_SUCCESS;
+out:
+	mcpauth_store_clients_free(list, n);
+	mcpauth_store_free(store);
+	return rc;
+}
+
+static int cmd_client_show(const struct mcpauth_conf *conf, const char *id,
+			   bool json)
+{
+	struct mcpauth_err err = { 0 };
+	struct mcpauth_store *store = NULL;
+	struct mcpauth_client *c = NULL;
+	int rc = EXIT_FAILURE;
+
+	if (!open_ready(conf, &store, &err) ||
+	    !mcpauth_store_client_get(store, id, &c, &err)) {
+		rc = fail(&err);
+		goto out;
+	}
+	if (c == NULL) {
+		fprintf(stderr, "mcpauth-admin: no client '%s'\n", id);
+		goto out;
+	}
+	if (json) {
+		print_json(client_json(conf, c));
+	} else {
+		struct json_object *o = client_json(conf, c);
+		json_object_object_foreach(o, key, val)
+		{
+			printf("%-27s %s\n", key,
+			       json_object_is_type(val, json_type_string)
+				       ? json_object_get_string(val)
+				       : json_object_to_json_string_ext(
+						 val, JSON_C_TO_STRING_NOSLASHESCAPE));
+		}
+		json_object_put(o);
+	}
+	rc = EXIT_SUCCESS;
+out:
+	mcpauth_client_free(c);
+	mcpauth_store_free(store);
+	return rc;
+}
+
+static int cmd_client_delete(const struct mcpauth_conf *conf, const char *id)
+{
+	struct mcpauth_err err = { 0 };
+	struct mcpauth_store *store = NULL;
+	struct mcpauth_client *c = NULL;
+	bool found = false;
+	int rc = EXIT_FAILURE;
+
+	if (!open_ready(conf, &store, &err) ||
+	    !mcpauth_store_client_get(store, id, &c, &err)) {
+		rc = fail(&err);
+		goto out;
+	}
+	if (c != NULL) {
+		struct mcpauth_audit a = {
+			.at = (long long)time(NULL),
+			.event = "delete",
+			.actor = "admin",
+			.client_id = id,
+			.software_id = c->software_id,
+			.client_name = c->client_name,
+		};
+		if (!mcpauth_store_client_delete(store, id, &a, &found, &err)) {
+			rc = fail(&err);
+			goto out;
+		}
+	}
+	if (!found) {
+		fprintf(stderr, "mcpauth-admin: no client '%s'\n", id);
+		goto out;
+	}
+	printf("client %s: deleted\n", id);
+	rc = EXIT_SUCCESS;
+out:
+	mcpauth_client_free(c);
+	mcpauth_store_free(store);
+	return rc;
+}
+
+static int cmd_gc(const struct mcpauth_conf *conf)
+{
+	struct mcpauth_err err = { 0 };
+	struct mcpauth_store *store = NULL;
+	long long now = (long long)time(NULL);
+	long clients = 0, audits = 0;
+	int rc = EXIT_FAILURE;
+
+	if (!open_ready(conf, &store, &err) ||
+	    !mcpauth_store_gc(store, now,
+			      conf->dynamic_client_idle_expiry > 0
+				      ? now - conf->dynamic_client_idle_expiry
+				      : 0,
+			      conf->audit_retention > 0
+				      ? now - conf->audit_retention
+				      : 0,
+			      &clients, &audits, &err)) {
+		rc = fail(&err);
+		goto out;
+	}
+	printf("gc: removed %ld idle clients, %ld audit rows\n", clients,
+	       audits);
+	rc = EXIT_SUCCESS;
+out:
+	mcpauth_store_free(store);
+	return rc;
+}
+
+static int cmd_token_create(const struct mcpauth_conf *conf,
+			    const struct opts *o)
+{
+	struct mcpauth_err err = { 0 };
+	struct mcpauth_store *store = NULL;
+	long long now = (long long)time(NULL), id = 0;
+	long expires = 0;
+	char *token = NULL, *hash = NULL;
+	int rc = EXIT_FAILURE;
+
+	if (o->expires != NULL &&
+	    (!mcpauth_conf_duration(o->expires, 10L * 365 * 86400, &expires) ||
+	     expires == 0)) {
+		fprintf(stderr, "mcpauth-admin: --expires takes a duration "
+				"such as 3600, 12h or 30d\n");
+		return EXIT_USAGE;
+	}
+	if (o->label != NULL && strlen(o->label) > 100) {
+		fprintf(stderr, "mcpauth-admin: --label is at most 100 "
+				"characters\n");
+		return EXIT_USAGE;
+	}
+	/* As random as a client secret, and stored the same way. */
+	if (!open_ready(conf, &store, &err) ||
+	    !mcpauth_client_new_secret(&token, &hash, &err) ||
+	    !mcpauth_store_initial_token_add(store, o->label, hash, now,
+					     expires > 0 ? now + expires : 0,
+					     &id, &err)) {
+		rc = fail(&err);
+		goto out;
+	}
+	/* stdout is the token alone, for t=$(mcpauth-admin initial-token create). */
+	printf("%s\n", token);
+	fprintf(stderr,
+		"initial access token %lld created%s; it is shown only now. "
+		"Registration requires one when initial_access_token_required "
+		"= yes.\n",
+		id, expires > 0 ? " (expires)" : " (does not expire)");
+	rc = EXIT_SUCCESS;
+out:
+	mcpauth_crypto_free_secret(token);
+	free(hash);
+	mcpauth_store_free(store);
+	return rc;
+}
+
+static int cmd_token_list(const struct mcpauth_conf *conf, bool json)
+{
+	struct mcpauth_err err = { 0 };
+	struct mcpauth_store *store = NULL;
+	struct mcpauth_initial_token *t = NULL;
+	size_t n = 0;
+	int rc = EXIT_FAILURE;
+
+	if (!open_ready(conf, &store, &err) ||
+	    !mcpauth_store_initial_token_list(store, &t, &n, &err)) {
+		rc = fail(&err);
+		goto out;
+	}
+	if (json) {
+		struct json_object *arr = json_object_new_array();
+		for (size_t i = 0; i < n; i++) {
+			struct json_object *o = json_object_new_object();
+			json_object_object_add(o, "id",
+					       json_object_new_int64(t[i].id));
+			json_object_object_add(
+				o, "label",
+				t[i].label[0] != '\0'
+					? json_object_new_string(t[i].label)
+					: NULL);
+			add_time(o, "created_at", t[i].created_at);
+			add_time(o, "expires_at", t[i].expires_at);
+			add_time(o, "revoked_at", t[i].revoked_at);
+			json_object_object_add(o, "uses",
+					       json_object_new_int64(t[i].uses));
+			add_time(o, "last_used_at", t[i].last_used_at);
+			json_object_array_add(arr, o);
+		}
+		print_json(arr);
+	} else {
+		printf("%-5s %-21s %-21s %-21s %-6s %s\n", "ID", "CREATED",
+		       "EXPIRES", "REVOKED", "USES", "LABEL");
+		for (size_t i = 0; i < n; i++) {
+			char c[32], e[32], r[32];
+			iso_time(t[i].created_at, c, sizeof(c));
+			iso_time(t[i].expires_at, e, sizeof(e));
+			iso_time(t[i].revoked_at, r, sizeof(r));
+			printf("%-5lld %-21s %-21s %-21s %-6lld %s\n", t[i].id,
+			       c, e, r, t[i].uses, t[i].label);
+		}
+	}
+	rc = EXIT_SUCCESS;
+out:
+	free(t);
+	mcpauth_store_free(store);
+	return rc;
+}
+
+static int cmd_token_revoke(const struct mcpauth_conf *conf, const char *arg)
+{
+	struct mcpauth_err err = { 0 };
+	struct mcpauth_store *store = NULL;
+	char *end = NULL;
+	long long id = strtoll(arg, &end, 10);
+	bool found = false;
+	int rc = EXIT_FAILURE;
+
+	if (end == arg || *end != '\0' || id <= 0) {
+		fprintf(stderr, "mcpauth-admin: '%s' is not a token id (see "
+				"'initial-token list')\n", arg);
+		return EXIT_USAGE;
+	}
+	if (!open_ready(conf, &store, &err) ||
+	    !mcpauth_store_initial_token_revoke(store, id, (long long)time(NULL),
+						&found, &err)) {
+		rc = fail(&err);
+		goto out;
+	}
+	if (!found) {
+		fprintf(stderr, "mcpauth-admin: no initial access token %lld\n",
+			id);
+		goto out;
+	}
+	printf("initial access token %lld: revoked\n", id);
+	rc = EXIT_SUCCESS;
+out:
+	mcpauth_store_free(store);
+	return rc;
+}
+
+/* The commands: name, subcommand, whether it takes one argument. */
+static const struct command {
+	const char *cmd, *sub;
+	bool arg;
+} commands[] = {
+	{ "init", NULL, false },	   { "migrate", NULL, false },
+	{ "check-config", NULL, false },   { "gc", NULL, false },
+	{ "key", "generate", false },	   { "key", "rotate", false },
+	{ "key", "list", false },	   { "client", "list", false },
+	{ "client", "show", true },	   { "client", "delete", true },
+	{ "initial-token", "create", false }, { "initial-token", "list", false },
+	{ "initial-token", "revoke", true },
+};
+
+static bool is(const char *cmd, const char *sub, const char *c, const char *s)
+{
+	return !strcmp(cmd, c) && (s == NULL ? sub == NULL
+					     : sub != NULL && !strcmp(sub, s));
+}
+
+static int run(const struct mcpauth_conf *conf, const char *cmd,
+	       const char *sub, const char *arg, const struct opts *o)
+{
+	if (is(cmd, sub, "init", NULL))
+		return cmd_init(conf);
+	if (is(cmd, sub, "migrate", NULL))
+		return cmd_migrate(conf);
+	if (is(cmd, sub, "check-config", NULL))
+		return cmd_check_config(conf);
+	if (is(cmd, sub, "gc", NULL))
+		return cmd_gc(conf);
+	if (is(cmd, sub, "key", "list"))
+		return cmd_key_list(conf, o->json);
+	if (is(cmd, sub, "key", "generate") || is(cmd, sub, "key", "rotate"))
+		return cmd_key_change(conf, sub, o->alg);
+	if (is(cmd, sub, "client", "list"))
+		return cmd_client_list(conf, o->json);
+	if (is(cmd, sub, "client", "show"))
+		return cmd_client_show(conf, arg, o->json);
+	if (is(cmd, sub, "client", "delete"))
+		return cmd_client_delete(conf, arg);
+	if (is(cmd, sub, "initial-token", "create"))
+		return cmd_token_create(conf, o);
+	if (is(cmd, sub, "initial-token", "list"))
+		return cmd_token_list(conf, o->json);
+	return cmd_token_revoke(conf, arg);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "alg", required_argument, NULL, 'a' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "label", required_argument, NULL, 'l' },
+		{ "expires", required_argument, NULL, 'e' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
+	const struct command *found = NULL;
 	struct opts o = { 0 };
 	struct mcpauth_err err = { 0 };
 	struct mcpauth_conf *conf = NULL;
-	const char *cmd, *sub = NULL;
-	int c, rc = EXIT_USAGE;
+	const char *cmd, *sub = NULL, *arg = NULL;
+	char **rest;
+	int c, nrest, rc = EXIT_USAGE;
 
 	mcpauth_log_init("admin");
 	/* Everything init creates (database, keys) is for the owner only. */
@@ -356,35 +762,47 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	cmd = argv[optind++];
-	if (!strcmp(cmd, "key")) {
-		if (optind >= argc) {
-			usage(stderr);
-			return EXIT_USAGE;
-		}
+	if ((!strcmp(cmd, "key") || !strcmp(cmd, "client") ||
+	     !strcmp(cmd, "initial-token")) && optind < argc)
 		sub = argv[optind++];
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (is(cmd, sub, commands[i].cmd, commands[i].sub))
+			found = &commands[i];
+	if (found == NULL) {
+		fprintf(stderr, "mcpauth-admin: unknown command '%s%s%s'\n",
+			cmd, sub ? " " : "", sub ? sub : "");
+		usage(stderr);
+		return EXIT_USAGE;
 	}
-	/* Options after the command: --alg, --json (and -c again). */
-	while ((c = getopt_long(argc, argv, "c:", longopts, NULL)) != -1) {
+	/*
+	 * Options after the command (and -c again), before or after its
+	 * argument: a second scan of the words left, with getopt reset
+	 * (optind 0) so that it permutes them; rest[0] stands for argv[0].
+	 */
+	rest = argv + optind - 1;
+	nrest = argc - optind + 1;
+	optind = 0;
+	while ((c = getopt_long(nrest, rest, "c:", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c': o.config = optarg; break;
 		case 'a': o.alg = optarg; break;
 		case 'j': o.json = true; break;
+		case 'l': o.label = optarg; break;
+		case 'e': o.expires = optarg; break;
 		default: usage(stderr); return EXIT_USAGE;
 		}
 	}
-	if (optind != argc) {
-		fprintf(stderr, "mcpauth-admin: unexpected argument '%s'\n",
-			argv[optind]);
-		return EXIT_USAGE;
+	if (found->arg) {
+		if (optind >= nrest) {
+			fprintf(stderr, "mcpauth-admin: %s %s needs an "
+					"argument\n", cmd, sub);
+			return EXIT_USAGE;
+		}
+		arg = rest[optind++];
 	}
-	if (strcmp(cmd, "init") && strcmp(cmd, "migrate") &&
-	    strcmp(cmd, "check-config") &&
-	    !(!strcmp(cmd, "key") &&
-	      (!strcmp(sub, "list") || !strcmp(sub, "generate") ||
-	       !strcmp(sub, "rotate")))) {
-		fprintf(stderr, "mcpauth-admin: unknown command '%s%s%s'\n",
-			cmd, sub ? " " : "", sub ? sub : "");
-		usage(stderr);
+	if (optind != nrest) {
+		fprintf(stderr, "mcpauth-admin: unexpected argument '%s'\n",
+			rest[optind]);
 		return EXIT_USAGE;
 	}
 	if (o.alg != NULL && !mcpauth_jose_alg_supported(o.alg)) {
@@ -400,16 +818,7 @@ int main(int argc, char **argv)
 		rc = fail(&err);
 		goto out;
 	}
-	if (!strcmp(cmd, "init"))
-		rc = cmd_init(conf);
-	else if (!strcmp(cmd, "migrate"))
-		rc = cmd_migrate(conf);
-	else if (!strcmp(cmd, "check-config"))
-		rc = cmd_check_config(conf);
-	else if (sub != NULL && !strcmp(sub, "list"))
-		rc = cmd_key_list(conf, o.json);
-	else
-		rc = cmd_key_change(conf, sub, o.alg);
+	rc = run(conf, cmd, sub, arg, &o);
 out:
 	mcpauth_conf_free(conf);
 	mcpauth_jose_cleanup();

@@ -192,13 +192,9 @@ bool discovery_handle(struct mcpauth_ctx *ctx, const struct mcpauth_req *req,
 	}
 	if (!strcmp(req->method, "OPTIONS")) {
 		/* CORS preflight: browser clients send MCP-Protocol-Version. */
-		mcpauth_resp_header(resp, "Access-Control-Allow-Methods",
-				    "GET, HEAD, OPTIONS");
-		mcpauth_resp_header(resp, "Access-Control-Allow-Headers",
-				    "MCP-Protocol-Version, Authorization, "
-				    "Content-Type");
-		mcpauth_resp_header(resp, "Access-Control-Max-Age", "86400");
-		mcpauth_resp_body(resp, 204, NULL, NULL, 0);
+		mcpauth_resp_preflight(resp, "GET, HEAD, OPTIONS",
+				       "MCP-Protocol-Version, Authorization, "
+				       "Content-Type");
 		return true;
 	}
 	if (strcmp(req->method, "GET") != 0 && strcmp(req->method, "HEAD") != 0) {

@@ -7,4 +7,7 @@
 bool discovery_handle(struct mcpauth_ctx *ctx, const struct mcpauth_req *req,
 		      struct mcpauth_resp *resp, struct mcpauth_err *err);
 
+bool register_handle(struct mcpauth_ctx *ctx, const struct mcpauth_req *req,
+		     struct mcpauth_resp *resp, struct mcpauth_err *err);
+
 #endif

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "crypto.h"
 #include "json.h"
@@ -292,8 +293,29 @@ void mcpauth_resp_error(struct mcpauth_resp *resp,
 	if (err->description[0] != '\0')
 		mcpauth_json_add_str(obj, "error_description",
 				     err->description);
+	/* An error is never cached: replace a Cache-Control already set. */
+	for (size_t i = 0; i < resp->nheaders; i++) {
+		if (!strcasecmp(resp->headers[i].name, "Cache-Control")) {
+			char *v = strdup("no-store");
+			if (v != NULL) {
+				free(resp->headers[i].value);
+				resp->headers[i].value = v;
+			}
+			mcpauth_resp_json(resp, status, obj);
+			return;
+		}
+	}
 	mcpauth_resp_header(resp, "Cache-Control", "no-store");
 	mcpauth_resp_json(resp, status, obj);
+}
+
+void mcpauth_resp_preflight(struct mcpauth_resp *resp, const char *methods,
+			    const char *headers)
+{
+	mcpauth_resp_header(resp, "Access-Control-Allow-Methods", methods);
+	mcpauth_resp_header(resp, "Access-Control-Allow-Headers", headers);
+	mcpauth_resp_header(resp, "Access-Control-Max-Age", "86400");
+	mcpauth_resp_body(resp, 204, NULL, NULL, 0);
 }
 
 const char *mcpauth_http_reason(int status)

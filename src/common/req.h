@@ -83,6 +83,13 @@ void mcpauth_resp_error(struct mcpauth_resp *resp,
 			const struct mcpauth_err *err);
 
 /*
+ * A CORS preflight answer (204) allowing methods and request headers, cached
+ * by the browser for a day. The caller adds Access-Control-Allow-Origin.
+ */
+void mcpauth_resp_preflight(struct mcpauth_resp *resp, const char *methods,
+			    const char *headers);
+
+/*
  * The CGI response text: Status, Content-Type, Content-Length, headers, a
  * blank line, then the body unless head is true. Owned by the caller.
  */

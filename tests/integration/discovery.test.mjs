@@ -102,7 +102,7 @@ for (const kind of ['lighttpd', 'apache']) {
         assert.ok(m.grant_types_supported.includes('refresh_token'));
         assert.ok(!m.grant_types_supported.includes('client_credentials'), 'client_credentials is off by default');
         assert.deepEqual(m.token_endpoint_auth_methods_supported, ['none'], 'only what is enabled');
-        assert.equal(m.registration_endpoint, undefined, 'dynamic_registration is off by default');
+        assert.equal(m.registration_endpoint, `${issuer}/register`, 'dynamic_registration is on by default');
         assert.equal(m.authorization_response_iss_parameter_supported, true);
         assert.ok(m.scopes_supported.includes('offline_access'));
         for (const r of env.resources) {

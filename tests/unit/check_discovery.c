@@ -15,11 +15,7 @@ static struct mcpauth_ctx ctx;
 
 static void open_ctx(const char *extra)
 {
-	struct mcpauth_err err = { 0 };
-	struct mcpauth_store *store = NULL;
-	struct mcpauth_conf *conf = NULL;
-	char text[2048], kid[64];
-	const char *path;
+	char text[2048];
 
 	snprintf(dir, sizeof(dir), "%s", check_tmpdir());
 	snprintf(text, sizeof(text),
@@ -35,15 +31,7 @@ static void open_ctx(const char *extra)
 		 "url = https://other.example.com/mcp\n"
 		 "scopes = other\n",
 		 extra);
-	path = check_write_file(dir, "mcpauth.conf", text);
-	ck_assert_msg(mcpauth_conf_load(path, &conf, &err), "%s",
-		      err.description);
-	store = check_store_migrated(conf->database);
-	ck_assert(mcpauth_keys_generate(conf, store, NULL, kid, NULL, &err));
-	mcpauth_store_free(store);
-	mcpauth_conf_free(conf);
-	ck_assert_msg(mcpauth_ctx_open(&ctx, "discovery", path, &err), "%s",
-		      err.description);
+	check_ctx_open(&ctx, "discovery", dir, text);
 }
 
 static void setup(void)
@@ -72,48 +60,6 @@ static struct mcpauth_resp *run(const char *method, const char *path,
 	return resp;
 }
 
-static const char *header(const struct mcpauth_resp *resp, const char *name)
-{
-	for (size_t i = 0; i < resp->nheaders; i++)
-		if (!strcmp(resp->headers[i].name, name))
-			return resp->headers[i].value;
-	return NULL;
-}
-
-static struct json_object *body(const struct mcpauth_resp *resp)
-{
-	struct json_object *o = json_tokener_parse(resp->body);
-
-	ck_assert_ptr_nonnull(o);
-	return o;
-}
-
-static const char *str(struct json_object *o, const char *key)
-{
-	struct json_object *v = NULL;
-
-	if (!json_object_object_get_ex(o, key, &v))
-		return NULL;
-	return json_object_get_string(v);
-}
-
-/* The array member key as one space-separated string. */
-static void strs(struct json_object *o, const char *key, char *out,
-		 size_t size)
-{
-	struct json_object *arr = NULL;
-
-	out[0] = '\0';
-	ck_assert_msg(json_object_object_get_ex(o, key, &arr), "no %s", key);
-	for (size_t i = 0; i < json_object_array_length(arr); i++) {
-		if (i > 0)
-			strncat(out, " ", size - strlen(out) - 1);
-		strncat(out,
-			json_object_get_string(json_object_array_get_idx(arr, i)),
-			size - strlen(out) - 1);
-	}
-}
-
 START_TEST(test_as_metadata_every_path)
 {
 	static const char *const paths[] = {
@@ -128,34 +74,34 @@ START_TEST(test_as_metadata_every_path)
 
 	ck_assert_int_eq(resp->status, 200);
 	ck_assert_str_eq(resp->content_type, "application/json");
-	ck_assert_str_eq(header(resp, "Cache-Control"), "public, max-age=3600");
-	ck_assert_str_eq(header(resp, "Access-Control-Allow-Origin"), "*");
+	ck_assert_str_eq(check_header(resp, "Cache-Control"), "public, max-age=3600");
+	ck_assert_str_eq(check_header(resp, "Access-Control-Allow-Origin"), "*");
 	/* The issuer byte for byte, slashes unescaped. */
 	ck_assert_ptr_nonnull(strstr(resp->body, "\"issuer\":\"" ISSUER "\""));
-	m = body(resp);
-	ck_assert_str_eq(str(m, "authorization_endpoint"), ISSUER "/authorize");
-	ck_assert_str_eq(str(m, "token_endpoint"), ISSUER "/token");
-	ck_assert_str_eq(str(m, "jwks_uri"), ISSUER "/jwks");
-	/* Only what is enabled: no registration endpoint by default. */
-	ck_assert_ptr_null(str(m, "registration_endpoint"));
-	ck_assert_ptr_null(str(m, "token_endpoint_auth_signing_alg_values_supported"));
-	strs(m, "scopes_supported", buf, sizeof(buf));
+	m = check_body(resp);
+	ck_assert_str_eq(check_str(m, "authorization_endpoint"), ISSUER "/authorize");
+	ck_assert_str_eq(check_str(m, "token_endpoint"), ISSUER "/token");
+	ck_assert_str_eq(check_str(m, "jwks_uri"), ISSUER "/jwks");
+	/* Dynamic registration is on by default (public clients only). */
+	ck_assert_str_eq(check_str(m, "registration_endpoint"), ISSUER "/register");
+	ck_assert_ptr_null(check_str(m, "token_endpoint_auth_signing_alg_values_supported"));
+	check_strs(m, "scopes_supported", buf, sizeof(buf));
 	ck_assert_str_eq(buf, "files:read files:write other offline_access");
-	strs(m, "response_types_supported", buf, sizeof(buf));
+	check_strs(m, "response_types_supported", buf, sizeof(buf));
 	ck_assert_str_eq(buf, "code");
-	strs(m, "grant_types_supported", buf, sizeof(buf));
+	check_strs(m, "grant_types_supported", buf, sizeof(buf));
 	ck_assert_str_eq(buf, "authorization_code refresh_token");
-	strs(m, "token_endpoint_auth_methods_supported", buf, sizeof(buf));
+	check_strs(m, "token_endpoint_auth_methods_supported", buf, sizeof(buf));
 	ck_assert_str_eq(buf, "none");
-	strs(m, "code_challenge_methods_supported", buf, sizeof(buf));
+	check_strs(m, "code_challenge_methods_supported", buf, sizeof(buf));
 	ck_assert_str_eq(buf, "S256");
-	strs(m, "subject_types_supported", buf, sizeof(buf));
+	check_strs(m, "subject_types_supported", buf, sizeof(buf));
 	ck_assert_str_eq(buf, "public");
-	strs(m, "id_token_signing_alg_values_supported", buf, sizeof(buf));
+	check_strs(m, "id_token_signing_alg_values_supported", buf, sizeof(buf));
 	ck_assert_str_eq(buf, "ES256");
-	ck_assert_str_eq(str(m, "authorization_response_iss_parameter_supported"),
+	ck_assert_str_eq(check_str(m, "authorization_response_iss_parameter_supported"),
 			 "true");
-	ck_assert_str_eq(str(m, "client_id_metadata_document_supported"),
+	ck_assert_str_eq(check_str(m, "client_id_metadata_document_supported"),
 			 "false");
 	json_object_put(m);
 	mcpauth_resp_free(resp);
@@ -170,33 +116,43 @@ START_TEST(test_metadata_follows_switches)
 
 	mcpauth_ctx_close(&ctx);
 	check_tmpdir_remove(dir);
-	open_ctx("dynamic_registration = yes\n"
-		 "confidential_registration = yes\n"
+	open_ctx("confidential_registration = yes\n"
 		 "client_credentials = yes\n"
 		 "private_key_jwt = yes\n"
 		 "client_id_metadata_documents = yes\n"
 		 "metadata_max_age = 60\n");
 	resp = run("GET", "/.well-known/oauth-authorization-server/t1", NULL);
 	ck_assert_int_eq(resp->status, 200);
-	ck_assert_str_eq(header(resp, "Cache-Control"), "public, max-age=60");
-	m = body(resp);
-	ck_assert_str_eq(str(m, "registration_endpoint"), ISSUER "/register");
-	strs(m, "grant_types_supported", buf, sizeof(buf));
+	ck_assert_str_eq(check_header(resp, "Cache-Control"), "public, max-age=60");
+	m = check_body(resp);
+	ck_assert_str_eq(check_str(m, "registration_endpoint"), ISSUER "/register");
+	check_strs(m, "grant_types_supported", buf, sizeof(buf));
 	ck_assert_str_eq(buf,
 			 "authorization_code refresh_token client_credentials");
-	strs(m, "token_endpoint_auth_methods_supported", buf, sizeof(buf));
+	check_strs(m, "token_endpoint_auth_methods_supported", buf, sizeof(buf));
 	ck_assert_str_eq(buf, "none client_secret_basic client_secret_post "
 			      "private_key_jwt");
-	strs(m, "token_endpoint_auth_signing_alg_values_supported", buf,
+	check_strs(m, "token_endpoint_auth_signing_alg_values_supported", buf,
 	     sizeof(buf));
 	ck_assert_str_eq(buf, "ES256 EdDSA RS256");
-	ck_assert_str_eq(str(m, "client_id_metadata_document_supported"),
+	ck_assert_str_eq(check_str(m, "client_id_metadata_document_supported"),
 			 "true");
 	json_object_put(m);
 	mcpauth_resp_free(resp);
 	/* The JWKS is never cached longer than the metadata. */
 	resp = run("GET", "/t1/jwks", NULL);
-	ck_assert_str_eq(header(resp, "Cache-Control"), "public, max-age=60");
+	ck_assert_str_eq(check_header(resp, "Cache-Control"), "public, max-age=60");
+	mcpauth_resp_free(resp);
+	/* Only what is enabled: no registration endpoint when it is off. */
+	mcpauth_ctx_close(&ctx);
+	check_tmpdir_remove(dir);
+	open_ctx("dynamic_registration = no\n");
+	resp = run("GET", "/.well-known/oauth-authorization-server/t1", NULL);
+	m = check_body(resp);
+	ck_assert_ptr_null(check_str(m, "registration_endpoint"));
+	check_strs(m, "token_endpoint_auth_methods_supported", buf, sizeof(buf));
+	ck_assert_str_eq(buf, "none");
+	json_object_put(m);
 	mcpauth_resp_free(resp);
 }
 END_TEST
@@ -211,23 +167,23 @@ START_TEST(test_protected_resource_metadata)
 	resp = run("GET", "/.well-known/oauth-protected-resource/mcp",
 		   "mcp.example.com");
 	ck_assert_int_eq(resp->status, 200);
-	m = body(resp);
-	ck_assert_str_eq(str(m, "resource"), "https://mcp.example.com/mcp");
-	ck_assert_str_eq(str(m, "resource_name"), "Files");
-	strs(m, "authorization_servers", buf, sizeof(buf));
+	m = check_body(resp);
+	ck_assert_str_eq(check_str(m, "resource"), "https://mcp.example.com/mcp");
+	ck_assert_str_eq(check_str(m, "resource_name"), "Files");
+	check_strs(m, "authorization_servers", buf, sizeof(buf));
 	ck_assert_str_eq(buf, ISSUER);
-	strs(m, "scopes_supported", buf, sizeof(buf));
+	check_strs(m, "scopes_supported", buf, sizeof(buf));
 	ck_assert_str_eq(buf, "files:read files:write");
-	strs(m, "bearer_methods_supported", buf, sizeof(buf));
+	check_strs(m, "bearer_methods_supported", buf, sizeof(buf));
 	ck_assert_str_eq(buf, "header");
 	json_object_put(m);
 	mcpauth_resp_free(resp);
 
 	resp = run("GET", "/.well-known/oauth-protected-resource/mcp",
 		   "other.example.com");
-	m = body(resp);
-	ck_assert_str_eq(str(m, "resource"), "https://other.example.com/mcp");
-	ck_assert_ptr_null(str(m, "resource_name"));
+	m = check_body(resp);
+	ck_assert_str_eq(check_str(m, "resource"), "https://other.example.com/mcp");
+	ck_assert_ptr_null(check_str(m, "resource_name"));
 	json_object_put(m);
 	mcpauth_resp_free(resp);
 
@@ -258,11 +214,11 @@ START_TEST(test_jwks)
 	struct json_object *m, *keys;
 
 	ck_assert_int_eq(resp->status, 200);
-	ck_assert_str_eq(header(resp, "Cache-Control"), "public, max-age=300");
-	m = body(resp);
+	ck_assert_str_eq(check_header(resp, "Cache-Control"), "public, max-age=300");
+	m = check_body(resp);
 	ck_assert(json_object_object_get_ex(m, "keys", &keys));
 	ck_assert_uint_eq(json_object_array_length(keys), 1);
-	ck_assert_str_eq(str(json_object_array_get_idx(keys, 0), "kty"), "EC");
+	ck_assert_str_eq(check_str(json_object_array_get_idx(keys, 0), "kty"), "EC");
 	json_object_put(m);
 	mcpauth_resp_free(resp);
 }
@@ -287,24 +243,24 @@ START_TEST(test_methods_and_unknown_paths)
 		resp = run("GET", unknown[i], "mcp.example.com");
 		ck_assert_msg(resp->status == 404, "%s: %d", unknown[i],
 			      resp->status);
-		m = body(resp);
-		ck_assert_str_eq(str(m, "error"), "invalid_request");
+		m = check_body(resp);
+		ck_assert_str_eq(check_str(m, "error"), "invalid_request");
 		json_object_put(m);
 		mcpauth_resp_free(resp);
 	}
 	resp = run("POST", "/t1/.well-known/openid-configuration", NULL);
 	ck_assert_int_eq(resp->status, 405);
-	ck_assert_str_eq(header(resp, "Allow"), "GET, HEAD, OPTIONS");
-	ck_assert_str_eq(header(resp, "Cache-Control"), "no-store");
+	ck_assert_str_eq(check_header(resp, "Allow"), "GET, HEAD, OPTIONS");
+	ck_assert_str_eq(check_header(resp, "Cache-Control"), "no-store");
 	mcpauth_resp_free(resp);
 
 	resp = run("OPTIONS", "/t1/.well-known/openid-configuration", NULL);
 	ck_assert_int_eq(resp->status, 204);
 	ck_assert_uint_eq(resp->body_len, 0);
-	ck_assert_str_eq(header(resp, "Access-Control-Allow-Origin"), "*");
-	ck_assert_str_eq(header(resp, "Access-Control-Allow-Methods"),
+	ck_assert_str_eq(check_header(resp, "Access-Control-Allow-Origin"), "*");
+	ck_assert_str_eq(check_header(resp, "Access-Control-Allow-Methods"),
 			 "GET, HEAD, OPTIONS");
-	ck_assert_ptr_nonnull(strstr(header(resp, "Access-Control-Allow-Headers"),
+	ck_assert_ptr_nonnull(strstr(check_header(resp, "Access-Control-Allow-Headers"),
 				     "MCP-Protocol-Version"));
 	mcpauth_resp_free(resp);
 

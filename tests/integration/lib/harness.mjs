@@ -60,6 +60,11 @@ function runnable(file) {
 
 export const ADMIN = runnable(path.join(PREFIX, 'sbin/mcpauth-admin'));
 export const DISCOVERY = runnable(path.join(PREFIX, 'libexec/mcpauth/mcpauth-discovery'));
+// The registration endpoint (RFC 7591/7592). Made runnable now so that a
+// copy, when needed, lands next to DISCOVERY's in LIBEXECDIR; null when the
+// prefix has no such program (an older build: tests that need it fail then).
+const REGISTER_INSTALLED = path.join(PREFIX, 'libexec/mcpauth/mcpauth-register');
+export const REGISTER = fs.existsSync(REGISTER_INSTALLED) ? runnable(REGISTER_INSTALLED) : null;
 // Where the web servers find the FastCGI programs.
 export const LIBEXECDIR = path.dirname(DISCOVERY);
 const TEST_SIGN_BUILT = path.join(BUILDDIR, 'tests/tools/mcpauth-test-sign');
@@ -184,6 +189,21 @@ function run(cmd, args, { check = false, user = false, env, input } = {}) {
 
 export function sqlite3(db, sql) {
   return run('sqlite3', [db, sql], { check: true });
+}
+
+// The rows of a query as objects (sqlite3 -json); [] when there are none.
+export function sqliteJson(db, sql) {
+  const out = run('sqlite3', ['-json', db, sql], { check: true }).stdout.trim();
+  return out ? JSON.parse(out) : [];
+}
+
+// The raw bytes of a database: the file and, when present, its write-ahead
+// log and rollback journal (to look for strings that must never be stored).
+export function dbBytes(db) {
+  return Buffer.concat(['', '-wal', '-journal']
+    .map((suffix) => db + suffix)
+    .filter((f) => fs.existsSync(f))
+    .map((f) => fs.readFileSync(f)));
 }
 
 // One plain-CGI request to a program: returns { status, statusLine,

@@ -1,0 +1,1019 @@
+/*
+ * client.c: client metadata validation (RFC 7591 §2, RFC 8252 §7 for native
+ * redirect URIs), secrets, the registration response, and client
+ * authentication at the token endpoint (RFC 6749 §2.3).
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <curl/curl.h>
+
+#include "b64.h"
+#include "client.h"
+#include "crypto.h"
+#include "json.h"
+#include "store.h"
+
+void mcpauth_client_free(struct mcpauth_client *c)
+{
+	if (c == NULL)
+		return;
+	free(c->client_id);
+	free(c->source);
+	free(c->client_name);
+	free(c->auth_method);
+	free(c->application_type);
+	for (size_t i = 0; i < c->nredirect_uris; i++)
+		free(c->redirect_uris[i]);
+	free(c->redirect_uris);
+	free(c->grant_types);
+	free(c->scope);
+	free(c->software_id);
+	free(c->software_version);
+	free(c->metadata);
+	free(c->secret_hash);
+	free(c->registration_token_hash);
+	free(c->registered_from);
+	free(c);
+}
+
+bool mcpauth_client_method_has_secret(const char *method)
+{
+	return method != NULL && (!strcmp(method, "client_secret_basic") ||
+				  !strcmp(method, "client_secret_post"));
+}
+
+/* --- redirect URIs ------------------------------------------------------ */
+
+#define BAD_URI(err, ...) MCPAUTH_ERR((err), 400, "invalid_redirect_uri", __VA_ARGS__)
+
+/*
+ * Schemes that a browser executes, reads locally or hands to another
+ * program, and placeholders that are no redirect at all: never a redirect
+ * target, even for native clients.
+ */
+static const char *const banned_schemes[] = {
+	"javascript", "data", "vbscript", "file", "blob", "about",
+	"filesystem", "view-source", "mailto", "tel", "sms", "ws", "wss",
+	"ftp", "urn",
+};
+
+static bool loopback_host(const char *host)
+{
+	return !strcasecmp(host, "127.0.0.1") || !strcasecmp(host, "localhost") ||
+	       !strcmp(host, "[::1]");
+}
+
+/*
+ * The scheme of uri (RFC 3986 §3.1: ALPHA *( ALPHA / DIGIT / "+" / "-" /
+ * "." ) before ':') into buf, lowercased; false when uri has none, i.e. is
+ * relative.
+ */
+static bool uri_scheme(const char *uri, char *buf, size_t size)
+{
+	size_t n = 0;
+
+	if (!isalpha((unsigned char)uri[0]))
+		return false;
+	while (isalnum((unsigned char)uri[n]) || uri[n] == '+' ||
+	       uri[n] == '-' || uri[n] == '.')
+		n++;
+	if (uri[n] != ':' || n >= size)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		buf[i] = (char)tolower((unsigned char)uri[i]);
+	buf[n] = '\0';
+	return true;
+}
+
+/*
+ * An http(s) URI through libcurl's parser. The authority must be written as
+ * plain host[:port]: curl would turn 127.1 or 0x7f.0.0.1 into 127.0.0.1, and
+ * /authorize compares the registered string byte for byte, so what is
+ * registered must be what a reader sees. *loopback tells whether the host is
+ * a loopback name.
+ */
+static bool http_uri_ok(const char *uri, const char *scheme, bool *loopback,
+			struct mcpauth_err *err)
+{
+	CURLU *u = curl_url();
+	char *host = NULL, *port = NULL, *user = NULL, *pass = NULL;
+	char expect[600];
+	const char *auth, *end;
+	bool ok = false;
+
+	if (u == NULL) {
+		MCPAUTH_ERR_INTERNAL(err, "out of memory");
+		return false;
+	}
+	auth = uri + strlen(scheme) + 1;
+	if (strncmp(auth, "//", 2) != 0) {
+		BAD_URI(err, "'%s' is not an absolute URL with a host", uri);
+		goto out;
+	}
+	auth += 2;
+	end = auth + strcspn(auth, "/?#");
+	if (memchr(auth, '@', (size_t)(end - auth)) != NULL) {
+		BAD_URI(err, "'%s' must not contain user information", uri);
+		goto out;
+	}
+	if (curl_url_set(u, CURLUPART_URL, uri, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
+	    *host == '\0') {
+		BAD_URI(err, "'%s' is not a valid URL", uri);
+		goto out;
+	}
+	curl_url_get(u, CURLUPART_PORT, &port, 0);
+	curl_url_get(u, CURLUPART_USER, &user, 0);
+	curl_url_get(u, CURLUPART_PASSWORD, &pass, 0);
+	if (user != NULL || pass != NULL) {
+		BAD_URI(err, "'%s' must not contain user information", uri);
+		goto out;
+	}
+	snprintf(expect, sizeof(expect), "%s%s%s", host, port ? ":" : "",
+		 port ? port : "");
+	if (strlen(expect) != (size_t)(end - auth) ||
+	    strncasecmp(expect, auth, (size_t)(end - auth)) != 0) {
+		BAD_URI(err, "'%s': write the host plainly (as %s)", uri,
+			expect);
+		goto out;
+	}
+	*loopback = loopback_host(host);
+	ok = true;
+out:
+	curl_free(host);
+	curl_free(port);
+	curl_free(user);
+	curl_free(pass);
+	curl_url_cleanup(u);
+	return ok;
+}
+
+bool mcpauth_client_redirect_uri_ok(const char *uri, bool native,
+				    struct mcpauth_err *err)
+{
+	char scheme[64];
+	size_t len = strlen(uri);
+	bool loopback = false;
+
+	if (len == 0 || len > MCPAUTH_CLIENT_MAX_URI) {
+		BAD_URI(err, "a redirect URI must have 1 to %d characters",
+			MCPAUTH_CLIENT_MAX_URI);
+		return false;
+	}
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)uri[i];
+		if (c <= 0x20 || c == 0x7f) {
+			BAD_URI(err, "'%s' contains a space or a control "
+				"character", uri);
+			return false;
+		}
+	}
+	/* RFC 6749 §3.1.2: the endpoint URI MUST NOT include a fragment. */
+	if (strchr(uri, '#') != NULL) {
+		BAD_URI(err, "'%s' must not contain a fragment ('#')", uri);
+		return false;
+	}
+	if (!uri_scheme(uri, scheme, sizeof(scheme))) {
+		BAD_URI(err, "'%s' is not an absolute URI (it needs a scheme "
+			"such as https:)", uri);
+		return false;
+	}
+	for (size_t i = 0;
+	     i < sizeof(banned_schemes) / sizeof(banned_schemes[0]); i++) {
+		if (!strcmp(scheme, banned_schemes[i])) {
+			BAD_URI(err, "'%s:' URIs are not allowed as redirect "
+				"URIs", scheme);
+			return false;
+		}
+	}
+	if (!strcmp(scheme, "https") || !strcmp(scheme, "http")) {
+		if (!http_uri_ok(uri, scheme, &loopback, err))
+			return false;
+		if (!strcmp(scheme, "http") && !loopback) {
+			BAD_URI(err, "'%s': http is allowed only on a loopback "
+				"host (127.0.0.1, [::1], localhost); use https",
+				uri);
+			return false;
+		}
+		if (!strcmp(scheme, "http") && !native) {
+			BAD_URI(err, "'%s': web clients must use https; "
+				"loopback redirects are for application_type "
+				"native", uri);
+			return false;
+		}
+		return true;
+	}
+	/* A private-use scheme (RFC 8252 §7.1): native apps only. */
+	if (!native) {
+		BAD_URI(err, "'%s': web clients must use https; private-use "
+			"schemes are for application_type native", uri);
+		return false;
+	}
+	if (uri[strlen(scheme) + 1] == '\0') {
+		BAD_URI(err, "'%s' has nothing after the scheme", uri);
+		return false;
+	}
+	if (!strncmp(uri + strlen(scheme) + 1, "//", 2)) {
+		const char *a = uri + strlen(scheme) + 3;
+		if (memchr(a, '@', strcspn(a, "/?")) != NULL) {
+			BAD_URI(err, "'%s' must not contain user information",
+				uri);
+			return false;
+		}
+	}
+	return true;
+}
+
+bool mcpauth_client_redirect_uri_loopback(const char *uri)
+{
+	char scheme[64];
+	bool loopback = false;
+
+	return uri_scheme(uri, scheme, sizeof(scheme)) &&
+	       !strcmp(scheme, "http") &&
+	       http_uri_ok(uri, scheme, &loopback, NULL) && loopback;
+}
+
+/* --- metadata ----------------------------------------------------------- */
+
+#define BAD_META(err, ...)                                                   \
+	MCPAUTH_ERR((err), 400, "invalid_client_metadata", __VA_ARGS__)
+
+/* The member key of in, or NULL when absent or JSON null (= omitted). */
+static struct json_object *member(struct json_object *in, const char *key)
+{
+	struct json_object *v = NULL;
+
+	if (!json_object_object_get_ex(in, key, &v))
+		return NULL;
+	return v;
+}
+
+/*
+ * Text a user will read (client_name on the consent page, contacts): no C0
+ * or C1 control character, DEL, or Unicode text-direction control (U+061C,
+ * U+200E, U+200F, U+202A-U+202E, U+2066-U+2069), which could make a name
+ * display as another. s is valid UTF-8 (the JSON parser checked).
+ */
+static bool text_ok(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	for (; *p; p++) {
+		if (*p < 0x20 || *p == 0x7f)
+			return false;
+		/* U+0080-U+009F: C2 80 - C2 9F */
+		if (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
+			return false;
+		/* U+061C: D8 9C */
+		if (p[0] == 0xd8 && p[1] == 0x9c)
+			return false;
+		/* U+200E, U+200F, U+202A-U+202E: E2 80 8E/8F/AA-AE */
+		if (p[0] == 0xe2 && p[1] == 0x80 &&
+		    (p[2] == 0x8e || p[2] == 0x8f ||
+		     (p[2] >= 0xaa && p[2] <= 0xae)))
+			return false;
+		/* U+2066-U+2069: E2 81 A6-A9 */
+		if (p[0] == 0xe2 && p[1] == 0x81 && p[2] >= 0xa6 &&
+		    p[2] <= 0xa9)
+			return false;
+	}
+	return true;
+}
+
+/* An optional short string member copied into out (NULL when omitted). */
+static bool opt_string(struct json_object *in, const char *key, size_t max,
+		       struct json_object *out, struct mcpauth_err *err)
+{
+	struct json_object *v = member(in, key);
+	const char *s;
+
+	if (v == NULL)
+		return true;
+	if (!json_object_is_type(v, json_type_string)) {
+		BAD_META(err, "'%s' must be a string", key);
+		return false;
+	}
+	s = json_object_get_string(v);
+	if (strlen(s) > max) {
+		BAD_META(err, "'%s' is longer than %lu bytes", key,
+			 (unsigned long)max);
+		return false;
+	}
+	if (!text_ok(s)) {
+		BAD_META(err, "'%s' contains a control or text-direction "
+			 "character", key);
+		return false;
+	}
+	json_object_object_add(out, key, json_object_new_string(s));
+	return true;
+}
+
+/*
+ * An optional web page or image URL shown to the user later (client_uri,
+ * logo_uri, tos_uri, policy_uri): absolute http(s) only.
+ */
+static bool opt_url(struct json_object *in, const char *key,
+		    struct json_object *out, struct mcpauth_err *err)
+{
+	struct json_object *v = member(in, key);
+	struct mcpauth_err ignored = { 0 };
+	char scheme[64];
+	const char *s;
+	bool loopback;
+
+	if (v == NULL)
+		return true;
+	s = json_object_is_type(v, json_type_string) ? json_object_get_string(v)
+						     : NULL;
+	if (s == NULL || strlen(s) > MCPAUTH_CLIENT_MAX_URI ||
+	    !uri_scheme(s, scheme, sizeof(scheme)) ||
+	    (strcmp(scheme, "https") != 0 && strcmp(scheme, "http") != 0) ||
+	    strpbrk(s, " \t\r\n") != NULL ||
+	    !http_uri_ok(s, scheme, &loopback, &ignored)) {
+		BAD_META(err, "'%s' must be an absolute http(s) URL", key);
+		return false;
+	}
+	json_object_object_add(out, key, json_object_new_string(s));
+	return true;
+}
+
+/* Appends s to a NULL-terminated list of at most max unique entries. */
+static void add_unique(const char **list, size_t *n, const char *s)
+{
+	for (size_t i = 0; i < *n; i++)
+		if (!strcmp(list[i], s))
+			return;
+	list[(*n)++] = s;
+}
+
+/* grant_types (RFC 7591 §2): authorization code and refresh only. */
+static bool grant_types(struct json_object *in, const char **grants,
+			size_t *ngrants, struct mcpauth_err *err)
+{
+	struct json_object *v = member(in, "grant_types");
+	bool code = false;
+	size_t n;
+
+	*ngrants = 0;
+	if (v == NULL) {
+		grants[(*ngrants)++] = "authorization_code";
+		grants[(*ngrants)++] = "refresh_token";
+		return true;
+	}
+	if (!json_object_is_type(v, json_type_array)) {
+		BAD_META(err, "'grant_types' must be an array of strings");
+		return false;
+	}
+	n = json_object_array_length(v);
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *g = json_object_array_get_idx(v, i);
+		const char *s;
+		if (!json_object_is_type(g, json_type_string)) {
+			BAD_META(err, "'grant_types' must be an array of "
+				 "strings");
+			return false;
+		}
+		s = json_object_get_string(g);
+		if (!strcmp(s, "client_credentials")) {
+			BAD_META(err, "the client_credentials grant is not "
+				 "available through dynamic registration: "
+				 "machine clients are registered by the "
+				 "operator");
+			return false;
+		}
+		if (!strcmp(s, "authorization_code")) {
+			code = true;
+			add_unique(grants, ngrants, "authorization_code");
+		} else if (!strcmp(s, "refresh_token")) {
+			add_unique(grants, ngrants, "refresh_token");
+		} else {
+			char shown[64];
+			snprintf(shown, sizeof(shown), "%s", s);
+			BAD_META(err, "grant type '%s' is not supported: use "
+				 "authorization_code and refresh_token",
+				 shown);
+			return false;
+		}
+	}
+	if (!code) {
+		BAD_META(err, "'grant_types' must include authorization_code");
+		return false;
+	}
+	return true;
+}
+
+static bool response_types(struct json_object *in, struct mcpauth_err *err)
+{
+	struct json_object *v = member(in, "response_types");
+	size_t n;
+
+	if (v == NULL)
+		return true;
+	if (!json_object_is_type(v, json_type_array) ||
+	    (n = json_object_array_length(v)) == 0) {
+		BAD_META(err, "'response_types' must be [\"code\"]");
+		return false;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *t = json_object_array_get_idx(v, i);
+		if (!json_object_is_type(t, json_type_string) ||
+		    strcmp(json_object_get_string(t), "code") != 0) {
+			BAD_META(err, "'response_types' must be [\"code\"]: "
+				 "only the authorization code flow is "
+				 "supported");
+			return false;
+		}
+	}
+	return true;
+}
+
+static bool auth_method(const struct mcpauth_conf *conf,
+			enum mcpauth_client_origin origin,
+			struct json_object *in, const char **method,
+			struct mcpauth_err *err)
+{
+	struct json_object *v = member(in, "token_endpoint_auth_method");
+	const char *s;
+
+	*method = "none";
+	if (v == NULL)
+		return true;
+	if (!json_object_is_type(v, json_type_string)) {
+		BAD_META(err, "'token_endpoint_auth_method' must be a string");
+		return false;
+	}
+	s = json_object_get_string(v);
+	if (!strcmp(s, "none")) {
+		return true;
+	} else if (mcpauth_client_method_has_secret(s)) {
+		if (!conf->confidential_registration &&
+		    origin != MCPAUTH_CLIENT_ORIGIN_DYNAMIC_CONFIDENTIAL) {
+			BAD_META(err, "confidential registration is disabled "
+				 "on this server: register with "
+				 "token_endpoint_auth_method none and use PKCE "
+				 "(or ask the operator to set "
+				 "confidential_registration = yes)");
+			return false;
+		}
+		*method = !strcmp(s, "client_secret_basic")
+				  ? "client_secret_basic"
+				  : "client_secret_post";
+		return true;
+	} else if (!strcmp(s, "private_key_jwt")) {
+		BAD_META(err, "private_key_jwt clients are registered by the "
+			 "operator, not through dynamic registration");
+		return false;
+	}
+	{
+		char shown[64];
+		snprintf(shown, sizeof(shown), "%s", s);
+		BAD_META(err, "token_endpoint_auth_method '%s' is not "
+			 "supported: use %s",
+			 shown,
+			 conf->confidential_registration
+				 ? "none, client_secret_basic or "
+				   "client_secret_post"
+				 : "none");
+	}
+	return false;
+}
+
+/* RFC 6749 §3.3 scope-token: %x21 / %x23-5B / %x5D-7E. */
+static bool scope_token_ok(const char *t)
+{
+	for (; *t; t++)
+		if (*t < 0x21 || *t == 0x22 || *t == 0x5c || *t > 0x7e)
+			return false;
+	return true;
+}
+
+/*
+ * The registered scope: the requested scopes the server offers (unknown
+ * ones dropped), refused when none is offered; when omitted, the
+ * configured registration_default_scopes or every scope offered.
+ */
+static bool scope(const struct mcpauth_conf *conf, struct json_object *in,
+		  char **out, struct mcpauth_err *err)
+{
+	struct json_object *v = member(in, "scope");
+	const char **list = NULL;
+	char *copy = NULL, *save = NULL, *res = NULL;
+	size_t n = 0, len = 1;
+	bool ok = false;
+
+	if (v != NULL && !json_object_is_type(v, json_type_string)) {
+		BAD_META(err, "'scope' must be a string of space-separated "
+			 "scopes");
+		return false;
+	}
+	if (v != NULL && strspn(json_object_get_string(v), " ") !=
+				 strlen(json_object_get_string(v))) {
+		size_t max = strlen(json_object_get_string(v)) / 2 + 1;
+		copy = strdup(json_object_get_string(v));
+		list = calloc(max, sizeof(*list));
+		if (copy == NULL || list == NULL) {
+			MCPAUTH_ERR_INTERNAL(err, "out of memory");
+			goto out;
+		}
+		for (char *t = strtok_r(copy, " ", &save); t != NULL;
+		     t = strtok_r(NULL, " ", &save)) {
+			if (!scope_token_ok(t)) {
+				BAD_META(err, "'scope' contains an invalid "
+					 "scope token (RFC 6749 §3.3)");
+				goto out;
+			}
+			if (mcpauth_conf_scope_offered(conf, t))
+				add_unique(list, &n, t);
+		}
+		if (n == 0) {
+			BAD_META(err, "none of the requested scopes is offered "
+				 "by this server (see scopes_supported in its "
+				 "metadata)");
+			goto out;
+		}
+	} else if (conf->nregistration_default_scopes > 0) {
+		list = calloc(conf->nregistration_default_scopes,
+			      sizeof(*list));
+		if (list == NULL) {
+			MCPAUTH_ERR_INTERNAL(err, "out of memory");
+			goto out;
+		}
+		for (size_t i = 0; i < conf->nregistration_default_scopes; i++)
+			add_unique(list, &n,
+				   conf->registration_default_scopes[i]);
+	} else {
+		n = mcpauth_conf_scopes(conf, &list);
+		if (list == NULL) {
+			MCPAUTH_ERR_INTERNAL(err, "out of memory");
+			goto out;
+		}
+	}
+	for (size_t i = 0; i < n; i++)
+		len += strlen(list[i]) + 1;
+	res = calloc(1, len);
+	if (res == NULL) {
+		MCPAUTH_ERR_INTERNAL(err, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (i > 0)
+			strcat(res, " ");
+		strcat(res, list[i]);
+	}
+	*out = res;
+	res = NULL;
+	ok = true;
+out:
+	free(copy);
+	free(list);
+	free(res);
+	return ok;
+}
+
+/*
+ * redirect_uris (RFC 7591 §2), required since every client uses the
+ * authorization code grant. application_type, when omitted, is inferred:
+ * web when every URI is https, else native (loopback or private-use
+ * scheme), so clients that do not send it still register as what they are.
+ */
+static bool redirect_uris(struct json_object *in, const char **app_type,
+			  char ***uris, size_t *nuris,
+			  struct mcpauth_err *err)
+{
+	struct json_object *v = member(in, "redirect_uris");
+	struct json_object *at = member(in, "application_type");
+	char **list = NULL;
+	size_t n, count = 0;
+	bool native, ok = false;
+
+	if (at != NULL) {
+		const char *s = json_object_is_type(at, json_type_string)
+					? json_object_get_string(at)
+					: "";
+		if (strcmp(s, "web") != 0 && strcmp(s, "native") != 0) {
+			BAD_META(err, "'application_type' must be \"web\" or "
+				 "\"native\"");
+			return false;
+		}
+	}
+	if (v == NULL) {
+		BAD_URI(err, "'redirect_uris' is required");
+		return false;
+	}
+	if (!json_object_is_type(v, json_type_array) ||
+	    (n = json_object_array_length(v)) == 0) {
+		BAD_URI(err, "'redirect_uris' must be a non-empty array of "
+			"strings");
+		return false;
+	}
+	if (n > MCPAUTH_CLIENT_MAX_REDIRECT_URIS) {
+		BAD_URI(err, "at most %d redirect URIs may be registered",
+			MCPAUTH_CLIENT_MAX_REDIRECT_URIS);
+		return false;
+	}
+	if (at != NULL) {
+		native = !strcmp(json_object_get_string(at), "native");
+	} else {
+		native = false;
+		for (size_t i = 0; i < n; i++) {
+			struct json_object *u = json_object_array_get_idx(v, i);
+			const char *s = json_object_get_string(u);
+			if (!json_object_is_type(u, json_type_string) ||
+			    strncasecmp(s, "https:", 6) != 0)
+				native = true;
+		}
+	}
+	list = calloc(n, sizeof(*list));
+	if (list == NULL) {
+		MCPAUTH_ERR_INTERNAL(err, "out of memory");
+		return false;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *u = json_object_array_get_idx(v, i);
+		const char *s;
+		bool dup = false;
+		if (!json_object_is_type(u, json_type_string)) {
+			BAD_URI(err, "'redirect_uris' must be a non-empty "
+				"array of strings");
+			goto out;
+		}
+		s = json_object_get_string(u);
+		if (!mcpauth_client_redirect_uri_ok(s, native, err))
+			goto out;
+		for (size_t k = 0; k < count; k++)
+			dup |= !strcmp(list[k], s);
+		if (dup)
+			continue;
+		if ((list[count] = strdup(s)) == NULL) {
+			MCPAUTH_ERR_INTERNAL(err, "out of memory");
+			goto out;
+		}
+		count++;
+	}
+	*app_type = native ? "native" : "web";
+	*uris = list;
+	*nuris = count;
+	list = NULL;
+	ok = true;
+out:
+	if (list != NULL) {
+		for (size_t i = 0; i < count; i++)
+			free(list[i]);
+		free(list);
+	}
+	return ok;
+}
+
+static bool contacts(struct json_object *in, struct json_object *out,
+		     struct mcpauth_err *err)
+{
+	struct json_object *v = member(in, "contacts");
+	size_t n;
+
+	if (v == NULL)
+		return true;
+	if (!json_object_is_type(v, json_type_array) ||
+	    (n = json_object_array_length(v)) > 10) {
+		BAD_META(err, "'contacts' must be an array of at most 10 "
+			 "strings");
+		return false;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *c = json_object_array_get_idx(v, i);
+		if (!json_object_is_type(c, json_type_string) ||
+		    strlen(json_object_get_string(c)) > MCPAUTH_CLIENT_MAX_NAME ||
+		    !text_ok(json_object_get_string(c))) {
+			BAD_META(err, "'contacts' must be an array of at most "
+				 "10 strings without control characters");
+			return false;
+		}
+	}
+	json_object_object_add(out, "contacts", json_object_get(v));
+	return true;
+}
+
+static void replace(char **dst, char *value)
+{
+	free(*dst);
+	*dst = value;
+}
+
+static char *dup_or_null(const char *s)
+{
+	return s != NULL ? strdup(s) : NULL;
+}
+
+bool mcpauth_client_from_metadata(const struct mcpauth_conf *conf,
+				  struct json_object *in,
+				  enum mcpauth_client_origin origin,
+				  struct mcpauth_client *out,
+				  struct mcpauth_err *err)
+{
+	struct json_object *meta = json_object_new_object();
+	const char *grants[2], *method = NULL, *app_type = NULL;
+	const char *code[] = { "code" };
+	char **uris = NULL, *scopes = NULL, *text = NULL, *gt = NULL;
+	size_t ngrants = 0, nuris = 0;
+	bool ok = false;
+	static const char *const urls[] = { "client_uri", "logo_uri",
+					    "tos_uri", "policy_uri" };
+
+	if (!json_object_is_type(in, json_type_object)) {
+		BAD_META(err, "the registration must be a JSON object");
+		goto out;
+	}
+	if (!redirect_uris(in, &app_type, &uris, &nuris, err) ||
+	    !auth_method(conf, origin, in, &method, err) ||
+	    !grant_types(in, grants, &ngrants, err) ||
+	    !response_types(in, err) || !scope(conf, in, &scopes, err))
+		goto out;
+	mcpauth_json_add_strs(meta, "redirect_uris", (const char **)uris,
+			      nuris);
+	mcpauth_json_add_str(meta, "token_endpoint_auth_method", method);
+	mcpauth_json_add_strs(meta, "grant_types", grants, ngrants);
+	mcpauth_json_add_strs(meta, "response_types", code, 1);
+	mcpauth_json_add_str(meta, "application_type", app_type);
+	mcpauth_json_add_str(meta, "scope", scopes);
+	if (!opt_string(in, "client_name", MCPAUTH_CLIENT_MAX_NAME, meta,
+			err))
+		goto out;
+	for (size_t i = 0; i < sizeof(urls) / sizeof(urls[0]); i++)
+		if (!opt_url(in, urls[i], meta, err))
+			goto out;
+	if (!contacts(in, meta, err) ||
+	    !opt_string(in, "software_id", MCPAUTH_CLIENT_MAX_NAME, meta,
+			err) ||
+	    !opt_string(in, "software_version", MCPAUTH_CLIENT_MAX_NAME, meta,
+			err))
+		goto out;
+	text = mcpauth_json_dump(meta);
+	gt = calloc(1, 64);
+	if (text == NULL || gt == NULL) {
+		MCPAUTH_ERR_INTERNAL(err, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < ngrants; i++) {
+		if (i > 0)
+			strcat(gt, " ");
+		strcat(gt, grants[i]);
+	}
+	replace(&out->auth_method, strdup(method));
+	replace(&out->application_type, strdup(app_type));
+	for (size_t i = 0; i < out->nredirect_uris; i++)
+		free(out->redirect_uris[i]);
+	free(out->redirect_uris);
+	out->redirect_uris = uris;
+	out->nredirect_uris = nuris;
+	uris = NULL;
+	replace(&out->grant_types, gt);
+	gt = NULL;
+	replace(&out->scope, scopes);
+	scopes = NULL;
+	replace(&out->client_name,
+		dup_or_null(mcpauth_json_get_str(meta, "client_name")));
+	replace(&out->software_id,
+		dup_or_null(mcpauth_json_get_str(meta, "software_id")));
+	replace(&out->software_version,
+		dup_or_null(mcpauth_json_get_str(meta, "software_version")));
+	replace(&out->metadata, text);
+	text = NULL;
+	if (out->auth_method == NULL || out->application_type == NULL) {
+		MCPAUTH_ERR_INTERNAL(err, "out of memory");
+		goto out;
+	}
+	ok = true;
+out:
+	if (uris != NULL) {
+		for (size_t i = 0; i < nuris; i++)
+			free(uris[i]);
+		free(uris);
+	}
+	free(scopes);
+	free(text);
+	free(gt);
+	json_object_put(meta);
+	return ok;
+}
+
+/* --- secrets and the response ------------------------------------------- */
+
+bool mcpauth_client_new_secret(char **secret, char **hash,
+			       struct mcpauth_err *err)
+{
+	char *s = NULL, *h = NULL;
+
+	if (!mcpauth_crypto_random_token(MCPAUTH_CLIENT_SECRET_BYTES, &s, err))
+		return false;
+	h = mcpauth_crypto_sha256_b64url(s);
+	if (h == NULL) {
+		mcpauth_crypto_free_secret(s);
+		MCPAUTH_ERR_INTERNAL(err, "out of memory");
+		return false;
+	}
+	*secret = s;
+	*hash = h;
+	return true;
+}
+
+char *mcpauth_client_registration_uri(const struct mcpauth_conf *conf,
+				      const char *client_id)
+{
+	size_t n = strlen(conf->issuer) + strlen("/register/") +
+		   strlen(client_id) + 1;
+	char *s = malloc(n);
+
+	if (s != NULL)
+		snprintf(s, n, "%s/register/%s", conf->issuer, client_id);
+	return s;
+}
+
+struct json_object *mcpauth_client_to_json(const struct mcpauth_conf *conf,
+					   const struct mcpauth_client *client,
+					   const char *secret,
+					   const char *registration_token)
+{
+	struct json_object *o = json_object_new_object();
+	struct json_object *meta = json_tokener_parse(client->metadata);
+
+	mcpauth_json_add_str(o, "client_id", client->client_id);
+	json_object_object_add(o, "client_id_issued_at",
+			       json_object_new_int64(client->created_at));
+	mcpauth_json_add_str(o, "client_secret", secret);
+	if (mcpauth_client_method_has_secret(client->auth_method))
+		json_object_object_add(
+			o, "client_secret_expires_at",
+			json_object_new_int64(client->secret_expires_at));
+	mcpauth_json_add_str(o, "registration_access_token",
+			     registration_token);
+	if (client->registration_token_hash != NULL) {
+		char *uri = mcpauth_client_registration_uri(conf,
+							    client->client_id);
+		mcpauth_json_add_str(o, "registration_client_uri", uri);
+		free(uri);
+	}
+	if (meta != NULL && json_object_is_type(meta, json_type_object)) {
+		json_object_object_foreach(meta, key, val)
+		{
+			json_object_object_add(o, key, json_object_get(val));
+		}
+	}
+	json_object_put(meta);
+	return o;
+}
+
+bool mcpauth_client_secret_ok(const struct mcpauth_client *client,
+			      const char *presented, long long now)
+{
+	char *hash;
+	bool ok;
+
+	if (client->secret_hash == NULL || presented == NULL)
+		return false;
+	if (client->secret_expires_at != 0 && client->secret_expires_at <= now)
+		return false;
+	hash = mcpauth_crypto_sha256_b64url(presented);
+	if (hash == NULL)
+		return false;
+	ok = mcpauth_crypto_streq(hash, client->secret_hash);
+	free(hash);
+	return ok;
+}
+
+/* --- authentication at the token endpoint ------------------------------- */
+
+#define BAD_CLIENT(err, ...) MCPAUTH_ERR((err), 401, "invalid_client", __VA_ARGS__)
+
+/*
+ * RFC 6749 §2.3.1 / RFC 7617: "Basic " base64(urlencode(id) ":"
+ * urlencode(secret)). The scheme name is case-insensitive.
+ */
+static bool parse_basic(const char *authorization, char **id, char **secret,
+			struct mcpauth_err *err)
+{
+	unsigned char *dec = NULL;
+	size_t declen = 0, idlen = 0, seclen = 0;
+	const char *colon, *cred;
+	char *i = NULL, *s = NULL;
+	bool ok = false;
+
+	if (strncasecmp(authorization, "Basic ", 6) != 0) {
+		BAD_CLIENT(err, "the Authorization header must use the Basic "
+			   "scheme for client authentication");
+		return false;
+	}
+	cred = authorization + 6;
+	while (*cred == ' ')
+		cred++;
+	if (!mcpauth_b64_decode(cred, strlen(cred), &dec, &declen) ||
+	    strlen((char *)dec) != declen ||
+	    (colon = strchr((char *)dec, ':')) == NULL) {
+		BAD_CLIENT(err, "malformed Basic credentials");
+		goto out;
+	}
+	i = mcpauth_form_decode((char *)dec, (size_t)(colon - (char *)dec),
+				&idlen);
+	s = mcpauth_form_decode(colon + 1, strlen(colon + 1), &seclen);
+	if (i == NULL || s == NULL || idlen == 0 || strlen(i) != idlen ||
+	    strlen(s) != seclen) {
+		BAD_CLIENT(err, "malformed Basic credentials");
+		goto out;
+	}
+	*id = i;
+	*secret = s;
+	i = s = NULL;
+	ok = true;
+out:
+	if (dec != NULL) {
+		mcpauth_crypto_wipe(dec, declen);
+		free(dec);
+	}
+	free(i);
+	mcpauth_crypto_free_secret(s);
+	return ok;
+}
+
+bool mcpauth_client_authenticate(struct mcpauth_store *store,
+				 const char *authorization,
+				 const struct mcpauth_form *form,
+				 long long now, struct mcpauth_client **out,
+				 struct mcpauth_err *err)
+{
+	struct mcpauth_client *client = NULL;
+	char *basic_id = NULL, *basic_secret = NULL;
+	const char *form_id = mcpauth_form_get(form, "client_id");
+	const char *form_secret = mcpauth_form_get(form, "client_secret");
+	const char *id, *secret;
+	bool ok = false;
+
+	if (authorization != NULL && *authorization != '\0') {
+		if (!parse_basic(authorization, &basic_id, &basic_secret, err))
+			goto out;
+		/* RFC 6749 §2.3: one method per request. */
+		if (form_secret != NULL ||
+		    (form_id != NULL && strcmp(form_id, basic_id) != 0)) {
+			MCPAUTH_ERR(err, 400, "invalid_request",
+				    "the client authenticated twice: use the "
+				    "Authorization header or client_secret in "
+				    "the body, not both");
+			goto out;
+		}
+		id = basic_id;
+		secret = basic_secret;
+	} else {
+		id = form_id;
+		secret = form_secret;
+	}
+	if (mcpauth_form_get(form, "client_assertion") != NULL ||
+	    mcpauth_form_get(form, "client_assertion_type") != NULL) {
+		BAD_CLIENT(err, "client assertions (private_key_jwt) are not "
+			   "accepted for this client");
+		goto out;
+	}
+	if (id == NULL || *id == '\0') {
+		BAD_CLIENT(err, "client authentication is required: send "
+			   "client_id (and the client secret of a "
+			   "confidential client)");
+		goto out;
+	}
+	if (!mcpauth_store_client_get(store, id, &client, err))
+		goto out;
+	if (client == NULL) {
+		BAD_CLIENT(err, "unknown client: register again");
+		goto out;
+	}
+	if (mcpauth_client_method_has_secret(client->auth_method)) {
+		if (secret == NULL || *secret == '\0') {
+			BAD_CLIENT(err, "this client must authenticate with "
+				   "its client secret (%s)",
+				   client->auth_method);
+			goto out;
+		}
+		if (client->secret_expires_at != 0 &&
+		    client->secret_expires_at <= now) {
+			BAD_CLIENT(err, "the client secret has expired: "
+				   "register again");
+			goto out;
+		}
+		if (!mcpauth_client_secret_ok(client, secret, now)) {
+			BAD_CLIENT(err, "client authentication failed");
+			goto out;
+		}
+	} else if (strcmp(client->auth_method, "none") != 0) {
+		BAD_CLIENT(err, "this client's authentication method (%s) is "
+			   "not available", client->auth_method);
+		goto out;
+	}
+	*out = client;
+	client = NULL;
+	ok = true;
+out:
+	mcpauth_client_free(client);
+	free(basic_id);
+	mcpauth_crypto_free_secret(basic_secret);
+	return ok;
+}

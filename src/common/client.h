@@ -1,0 +1,155 @@
+/*
+ * client.h: OAuth clients: their registered metadata (RFC 7591 §2) and how
+ * they authenticate at the token endpoint (RFC 6749 §2.3). The registration
+ * endpoint, the admin CLI and later Client ID Metadata Documents validate
+ * metadata here, so the rules are the same for every way a client arrives.
+ */
+#ifndef MCPAUTH_CLIENT_H
+#define MCPAUTH_CLIENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <json-c/json.h>
+
+#include "conf.h"
+#include "err.h"
+#include "form.h"
+
+struct mcpauth_store;
+
+/* At most this many redirect URIs per client, each at most this long. */
+#define MCPAUTH_CLIENT_MAX_REDIRECT_URIS 10
+#define MCPAUTH_CLIENT_MAX_URI 2000
+/* client_name, software_id and software_version: at most this many bytes. */
+#define MCPAUTH_CLIENT_MAX_NAME 200
+
+/* Random bytes in each generated value: 128-bit ids, 256-bit secrets. */
+#define MCPAUTH_CLIENT_ID_BYTES 16
+#define MCPAUTH_CLIENT_SECRET_BYTES 32
+
+/* A client as stored. Every string is owned; free with mcpauth_client_free. */
+struct mcpauth_client {
+	char *client_id;
+	char *source;      /* "dynamic", "operator", "metadata_document" */
+	char *client_name; /* may be NULL */
+	char *auth_method; /* token_endpoint_auth_method */
+	char *application_type; /* "web" or "native" */
+	char **redirect_uris;
+	size_t nredirect_uris;
+	char *grant_types; /* space-separated */
+	char *scope;       /* space-separated */
+	char *software_id; /* may be NULL */
+	char *software_version; /* may be NULL */
+	char *metadata;    /* JSON object text: the registered metadata */
+	char *secret_hash; /* base64url SHA-256, NULL for public clients */
+	long long secret_expires_at; /* 0: never */
+	char *registration_token_hash; /* NULL when not manageable (RFC 7592) */
+	char *registered_from; /* address, may be NULL */
+	long long initial_token_id; /* 0: none */
+	long long created_at;
+	long long updated_at;
+	long long last_used_at; /* 0: never used */
+};
+
+void mcpauth_client_free(struct mcpauth_client *client);
+
+/* How the metadata arrived, which decides what it may ask for. */
+enum mcpauth_client_origin {
+	/* RFC 7591 registration: secrets only when confidential_registration
+	 * is on; never client_credentials. */
+	MCPAUTH_CLIENT_ORIGIN_DYNAMIC,
+	/* An RFC 7592 update of a client that holds a secret already: it may
+	 * keep a secret method after confidential_registration is turned
+	 * off. */
+	MCPAUTH_CLIENT_ORIGIN_DYNAMIC_CONFIDENTIAL,
+};
+
+/*
+ * Validates client metadata (RFC 7591 §2) and fills the metadata fields of
+ * *out (auth_method, application_type, redirect_uris, grant_types, scope,
+ * client_name, software_id, software_version, metadata) with defaults for
+ * what is omitted. Unknown members are ignored (RFC 7591 §2), as are
+ * client_id and client_secret. Errors: 400 invalid_redirect_uri or
+ * invalid_client_metadata, the description naming the member and the rule.
+ * *out is not touched on failure; on success its previous metadata fields
+ * are replaced.
+ */
+bool mcpauth_client_from_metadata(const struct mcpauth_conf *conf,
+				  struct json_object *in,
+				  enum mcpauth_client_origin origin,
+				  struct mcpauth_client *out,
+				  struct mcpauth_err *err);
+
+/*
+ * Checks one redirect URI for a client of application_type native (true) or
+ * web (false): absolute, no fragment or userinfo, never javascript:, data:,
+ * or another scheme a browser runs; web clients https only; native clients
+ * https, http on a loopback host (127.0.0.1, [::1], localhost), or a
+ * private-use scheme (RFC 8252 §7). 400 invalid_redirect_uri.
+ */
+bool mcpauth_client_redirect_uri_ok(const char *uri, bool native,
+				    struct mcpauth_err *err);
+
+/* True when uri is http on a loopback host (RFC 8252 §7.3). */
+bool mcpauth_client_redirect_uri_loopback(const char *uri);
+
+/* True when method stores a secret (client_secret_basic/_post). */
+bool mcpauth_client_method_has_secret(const char *method);
+
+/*
+ * A new secret (MCPAUTH_CLIENT_SECRET_BYTES, base64url) in *secret and its
+ * stored form in *hash: for client secrets, registration access tokens and
+ * initial access tokens alike. Both owned by the caller; wipe and free the secret
+ * with mcpauth_crypto_free_secret.
+ */
+bool mcpauth_client_new_secret(char **secret, char **hash,
+			       struct mcpauth_err *err);
+
+/*
+ * The full registration response of RFC 7591 §3.2.1 / RFC 7592 §3: the
+ * stored metadata plus client_id, client_id_issued_at,
+ * client_secret_expires_at for confidential clients, and
+ * registration_client_uri (under issuer) when the client is manageable.
+ * secret and registration_token (may be NULL) are added when just issued.
+ */
+struct json_object *mcpauth_client_to_json(const struct mcpauth_conf *conf,
+					   const struct mcpauth_client *client,
+					   const char *secret,
+					   const char *registration_token);
+
+/* The registration_client_uri of client_id (RFC 7592 §1); free it. */
+char *mcpauth_client_registration_uri(const struct mcpauth_conf *conf,
+				      const char *client_id);
+
+/*
+ * The stored secret matches presented (constant time) and has not expired.
+ */
+bool mcpauth_client_secret_ok(const struct mcpauth_client *client,
+			      const char *presented, long long now);
+
+/*
+ * Client authentication at the token endpoint (RFC 6749 §2.3.1, OAuth 2.1
+ * §2.4): client_secret_basic from the Authorization header, or
+ * client_secret_post or client_id alone from the form. *out is the stored
+ * client, owned by the caller.
+ *
+ * - Two methods in one request (Basic and a client_secret or a different
+ *   client_id in the body): 400 invalid_request.
+ * - A malformed Basic header, an unknown client, a wrong or expired secret, a
+ *   confidential client without its secret: 401 invalid_client. The caller
+ *   adds WWW-Authenticate: Basic when the request used Basic (RFC 6749
+ *   §5.2).
+ * - A confidential client may use either secret method, whichever it
+ *   registered: both carry the same secret.
+ * - A public client (none) is never authenticated: a secret it presents
+ *   anyway is ignored, as some clients send one they were never issued
+ *   (PKCE protects its codes).
+ */
+bool mcpauth_client_authenticate(struct mcpauth_store *store,
+				 const char *authorization,
+				 const struct mcpauth_form *form,
+				 long long now, struct mcpauth_client **out,
+				 struct mcpauth_err *err);
+
+#endif
