@@ -532,6 +532,9 @@ static int cmd_gc(const struct mcpauth_conf *conf)
 			      conf->dynamic_client_idle_expiry > 0
 				      ? now - conf->dynamic_client_idle_expiry
 				      : 0,
+			      conf->dynamic_client_unused_expiry > 0
+				      ? now - conf->dynamic_client_unused_expiry
+				      : 0,
 			      conf->audit_retention > 0
 				      ? now - conf->audit_retention
 				      : 0,

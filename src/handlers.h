@@ -10,4 +10,10 @@ bool discovery_handle(struct mcpauth_ctx *ctx, const struct mcpauth_req *req,
 bool register_handle(struct mcpauth_ctx *ctx, const struct mcpauth_req *req,
 		     struct mcpauth_resp *resp, struct mcpauth_err *err);
 
+bool authorize_handle(struct mcpauth_ctx *ctx, const struct mcpauth_req *req,
+		      struct mcpauth_resp *resp, struct mcpauth_err *err);
+
+bool token_handle(struct mcpauth_ctx *ctx, const struct mcpauth_req *req,
+		  struct mcpauth_resp *resp, struct mcpauth_err *err);
+
 #endif

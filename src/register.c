@@ -6,6 +6,7 @@
  * per-address rate, client cap), secrets handed out once, and the audit
  * trail of every registration, read, update, deletion and refusal.
  */
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,7 +30,10 @@ struct event {
 	char software_buf[MCPAUTH_CLIENT_MAX_NAME + 1];
 	char name_buf[MCPAUTH_CLIENT_MAX_NAME + 1];
 	int retry_after; /* seconds, 0: none */
+	int status;        /* of a success, for the audit row */
+	char rate_key[64]; /* the address, or its /64 for IPv6 */
 	bool bearer_error; /* a 401 from a bearer token */
+	bool bearer_missing; /* ... when none was sent (RFC 6750 §3.1) */
 	bool no_audit;     /* log the refusal only */
 };
 
@@ -39,28 +43,28 @@ static void cors(struct mcpauth_resp *resp)
 	mcpauth_resp_header(resp, "Access-Control-Allow-Origin", "*");
 }
 
-/* One log line per event; quotes in a client-chosen name become '. */
+/*
+ * One log line per event. Every value a client chose is quoted and cleaned
+ * (mcpauth_client_text_copy), so it cannot pose as another field; client
+ * ids are ours or passed id_ok(), the address comes from the web server.
+ */
 static void log_event(const struct mcpauth_req *req, const struct event *ev,
 		      const struct mcpauth_err *err)
 {
-	char name[MCPAUTH_CLIENT_MAX_NAME + 1] = "";
+	char desc[sizeof(err->description)] = "";
 
-	if (ev->client_name != NULL) {
-		snprintf(name, sizeof(name), "%s", ev->client_name);
-		for (char *c = name; *c; c++)
-			if (*c == '"')
-				*c = '\'';
-	}
+	if (err != NULL)
+		mcpauth_client_text_copy(desc, sizeof(desc), err->description);
 	mcpauth_log(err != NULL ? MCPAUTH_LOG_WARN : MCPAUTH_LOG_INFO,
 		    "event=%s outcome=%s client_id=%s address=%s "
-		    "software_id=%s client_name=\"%s\"%s%s%s%s%s",
+		    "software_id=\"%s\" client_name=\"%s\"%s%s%s%s%s",
 		    ev->name, err != NULL ? "refused" : "ok",
 		    ev->client_id ? ev->client_id : "-",
 		    req->remote_addr ? req->remote_addr : "-",
-		    ev->software_id ? ev->software_id : "-", name,
+		    ev->software_id ? ev->software_id : "",
+		    ev->client_name ? ev->client_name : "",
 		    err != NULL ? " error=" : "", err != NULL ? err->code : "",
-		    err != NULL ? " description=\"" : "",
-		    err != NULL ? err->description : "",
+		    err != NULL ? " description=\"" : "", desc,
 		    err != NULL ? "\"" : "");
 }
 
@@ -80,25 +84,29 @@ static struct mcpauth_audit audit_of(struct mcpauth_ctx *ctx,
 		.client_name = ev->client_name,
 		.error = err != NULL ? err->code : NULL,
 		.detail = err != NULL ? err->description : NULL,
+		.status = err != NULL ? err->status : ev->status,
+		.rate_key = ev->rate_key[0] != '\0' ? ev->rate_key : NULL,
 	};
 	return a;
 }
 
 /*
- * Copies what the client says it is into ev, for the audit row of a refusal
- * too (the body is gone by then); cut at MCPAUTH_CLIENT_MAX_NAME bytes.
+ * Copies what the client says it is into ev's own buffers, cleaned, for the
+ * audit row and log line (the body and the client may be gone by then).
  */
 static void remember(struct event *ev, const char *software_id,
 		     const char *client_name)
 {
+	ev->software_id = NULL;
+	ev->client_name = NULL;
 	if (software_id != NULL) {
-		snprintf(ev->software_buf, sizeof(ev->software_buf), "%s",
-			 software_id);
+		mcpauth_client_text_copy(ev->software_buf,
+					 sizeof(ev->software_buf), software_id);
 		ev->software_id = ev->software_buf;
 	}
 	if (client_name != NULL) {
-		snprintf(ev->name_buf, sizeof(ev->name_buf), "%s",
-			 client_name);
+		mcpauth_client_text_copy(ev->name_buf, sizeof(ev->name_buf),
+					 client_name);
 		ev->client_name = ev->name_buf;
 	}
 }
@@ -160,38 +168,69 @@ static bool json_body(const struct mcpauth_req *req, struct json_object **out,
 	return true;
 }
 
-/* Per-address sliding window over the audit trail's register rows. */
-static bool rate_ok(struct mcpauth_ctx *ctx, const struct mcpauth_req *req,
+/*
+ * What the rate limit counts by: the address, but a whole /64 for IPv6,
+ * since one host commonly holds a /64 and could otherwise rotate through
+ * it. Never X-Forwarded-For: only what the web server reports.
+ */
+static void rate_key(const struct mcpauth_req *req, char *out, size_t size)
+{
+	struct in6_addr a6;
+
+	out[0] = '\0';
+	if (req->remote_addr == NULL)
+		return;
+	if (strchr(req->remote_addr, ':') != NULL &&
+	    inet_pton(AF_INET6, req->remote_addr, &a6) == 1) {
+		char buf[INET6_ADDRSTRLEN];
+		memset(&a6.s6_addr[8], 0, 8);
+		if (inet_ntop(AF_INET6, &a6, buf, sizeof(buf)) != NULL) {
+			snprintf(out, size, "%s/64", buf);
+			return;
+		}
+	}
+	snprintf(out, size, "%s", req->remote_addr);
+}
+
+/*
+ * A sliding-window limit per rate key over the audit trail: registration
+ * attempts, or refused management requests (guessing registration access
+ * tokens). A flood stays out of the audit trail: the limit's first refusal
+ * in a window is recorded, every one is logged.
+ */
+static bool rate_ok(struct mcpauth_ctx *ctx, enum mcpauth_rate_kind kind,
 		    struct event *ev, struct mcpauth_err *err)
 {
 	const struct mcpauth_conf *conf = ctx->conf;
-	long count = 0, busy = 0;
-	long long oldest = 0;
+	struct mcpauth_rate rate = {
+		.key = ev->rate_key,
+		.limit = conf->registration_rate_limit,
+		.since = ctx->now - conf->registration_rate_window + 1,
+	};
+	long count = 0, limited = 0;
 
-	if (conf->registration_rate_limit <= 0)
+	if (rate.limit <= 0 || ev->rate_key[0] == '\0')
 		return true;
-	if (!mcpauth_store_audit_count(ctx->store, "register",
-				       req->remote_addr,
-				       ctx->now - conf->registration_rate_window +
-					       1,
-				       &count, &oldest, &busy, err))
+	if (!mcpauth_store_rate_count(ctx->store, kind, &rate, &count,
+				      &limited, err))
 		return false;
-	if (count < conf->registration_rate_limit)
+	if (count < rate.limit)
 		return true;
-	/*
-	 * A flood stays out of the audit trail: its first refusal in the
-	 * window is recorded, every one is logged.
-	 */
-	ev->no_audit = busy > 0;
-	ev->retry_after = (int)(oldest + conf->registration_rate_window -
+	ev->no_audit = limited > 0;
+	ev->retry_after = (int)(rate.oldest + conf->registration_rate_window -
 				ctx->now);
 	if (ev->retry_after < 1)
 		ev->retry_after = 1;
-	MCPAUTH_ERR(err, 429, "temporarily_unavailable",
-		    "too many registrations from this address: at most %ld "
-		    "per %ld seconds; retry later",
-		    conf->registration_rate_limit,
-		    conf->registration_rate_window);
+	if (kind == MCPAUTH_RATE_REGISTER)
+		MCPAUTH_ERR(err, 429, "temporarily_unavailable",
+			    "too many registrations from this address: at "
+			    "most %ld per %ld seconds; retry later",
+			    conf->registration_rate_limit,
+			    conf->registration_rate_window);
+	else
+		MCPAUTH_ERR(err, 429, "temporarily_unavailable",
+			    "too many refused requests from this address; "
+			    "retry later");
 	return false;
 }
 
@@ -207,10 +246,12 @@ static bool initial_token(struct mcpauth_ctx *ctx,
 	*id = 0;
 	if (!ctx->conf->initial_access_token_required)
 		return true;
-	if (t == NULL)
+	if (t == NULL) {
+		ev->bearer_missing = req->authorization == NULL;
 		return bad_token(ev, err,
 				 "this server requires an initial access "
 				 "token (Authorization: Bearer) to register");
+	}
 	hash = mcpauth_crypto_sha256_b64url(t);
 	if (hash == NULL) {
 		MCPAUTH_ERR_INTERNAL(err, "out of memory");
@@ -263,17 +304,20 @@ static bool do_register(struct mcpauth_ctx *ctx, const struct mcpauth_req *req,
 {
 	struct json_object *in = NULL;
 	struct mcpauth_audit audit;
+	struct mcpauth_rate rate = { 0 };
 	char *token = NULL, *secret = NULL;
 	long long iat = 0;
 	bool ok = false;
 
 	if (!ctx->conf->dynamic_registration) {
+		/* No endpoint, nothing to audit (probes would fill it). */
+		ev->no_audit = true;
 		MCPAUTH_ERR(err, 404, "invalid_request",
 			    "dynamic client registration is disabled on this "
 			    "server");
 		return false;
 	}
-	if (!rate_ok(ctx, req, ev, err) ||
+	if (!rate_ok(ctx, MCPAUTH_RATE_REGISTER, ev, err) ||
 	    !initial_token(ctx, req, &iat, ev, err) ||
 	    !json_body(req, &in, err))
 		goto out;
@@ -283,8 +327,7 @@ static bool do_register(struct mcpauth_ctx *ctx, const struct mcpauth_req *req,
 					  MCPAUTH_CLIENT_ORIGIN_DYNAMIC, c,
 					  err))
 		goto out;
-	ev->software_id = c->software_id;
-	ev->client_name = c->client_name;
+	remember(ev, c->software_id, c->client_name);
 	c->source = strdup("dynamic");
 	c->registered_from = req->remote_addr ? strdup(req->remote_addr)
 					      : NULL;
@@ -297,12 +340,26 @@ static bool do_register(struct mcpauth_ctx *ctx, const struct mcpauth_req *req,
 	if (!credentials(ctx, c, &token, &secret, err))
 		goto out;
 	ev->client_id = c->client_id;
+	ev->status = 201;
 	audit = audit_of(ctx, req, ev, NULL);
+	rate.key = ev->rate_key;
+	rate.limit = ev->rate_key[0] != '\0'
+			     ? ctx->conf->registration_rate_limit
+			     : 0;
+	rate.since = ctx->now - ctx->conf->registration_rate_window + 1;
 	if (!mcpauth_store_client_add(ctx->store, c,
-				      ctx->conf->max_dynamic_clients, &audit,
-				      err)) {
+				      ctx->conf->max_dynamic_clients, &rate,
+				      &audit, err)) {
 		if (err->status == 503)
 			ev->retry_after = CAP_RETRY_AFTER;
+		if (err->status == 429) {
+			ev->retry_after =
+				(int)(rate.oldest +
+				      ctx->conf->registration_rate_window -
+				      ctx->now);
+			if (ev->retry_after < 1)
+				ev->retry_after = 1;
+		}
 		/* Not stored: the refusal must not name an unissued id. */
 		ev->client_id = NULL;
 		goto out;
@@ -332,10 +389,12 @@ static bool managed_client(struct mcpauth_ctx *ctx,
 	char *hash = NULL;
 	bool ok = false;
 
-	if (t == NULL)
+	if (t == NULL) {
+		ev->bearer_missing = req->authorization == NULL;
 		return bad_token(ev, err,
 				 "send the registration access token "
 				 "(Authorization: Bearer)");
+	}
 	if (!mcpauth_store_client_get(ctx->store, client_id, &c, err))
 		return false;
 	hash = mcpauth_crypto_sha256_b64url(t);
@@ -350,8 +409,7 @@ static bool managed_client(struct mcpauth_ctx *ctx,
 			  "this client");
 		goto out;
 	}
-	ev->software_id = c->software_id;
-	ev->client_name = c->client_name;
+	remember(ev, c->software_id, c->client_name);
 	*out = c;
 	c = NULL;
 	ok = true;
@@ -395,8 +453,7 @@ static bool do_update(struct mcpauth_ctx *ctx, const struct mcpauth_req *req,
 			       : MCPAUTH_CLIENT_ORIGIN_DYNAMIC,
 		    c, err))
 		goto out;
-	ev->software_id = c->software_id;
-	ev->client_name = c->client_name;
+	remember(ev, c->software_id, c->client_name);
 	if (!mcpauth_client_method_has_secret(c->auth_method)) {
 		free(c->secret_hash);
 		c->secret_hash = NULL;
@@ -406,6 +463,7 @@ static bool do_update(struct mcpauth_ctx *ctx, const struct mcpauth_req *req,
 		goto out;
 	}
 	c->updated_at = ctx->now;
+	ev->status = 200;
 	audit = audit_of(ctx, req, ev, NULL);
 	if (!mcpauth_store_client_replace(ctx->store, c, &audit, &found, err))
 		goto out;
@@ -431,9 +489,11 @@ static bool manage(struct mcpauth_ctx *ctx, const struct mcpauth_req *req,
 	struct mcpauth_audit audit;
 	bool found = false;
 
-	if (!managed_client(ctx, req, client_id, c, ev, err))
+	if (!rate_ok(ctx, MCPAUTH_RATE_MANAGE_REFUSED, ev, err) ||
+	    !managed_client(ctx, req, client_id, c, ev, err))
 		return false;
 	if (!strcmp(req->method, "GET")) {
+		ev->status = 200;
 		audit = audit_of(ctx, req, ev, NULL);
 		if (!mcpauth_store_audit_add(ctx->store, &audit, err))
 			return false;
@@ -444,6 +504,7 @@ static bool manage(struct mcpauth_ctx *ctx, const struct mcpauth_req *req,
 	}
 	if (!strcmp(req->method, "PUT"))
 		return do_update(ctx, req, resp, ev, *c, err);
+	ev->status = 204;
 	audit = audit_of(ctx, req, ev, NULL);
 	if (!mcpauth_store_client_delete(ctx->store, client_id, &audit, &found,
 					 err))
@@ -509,6 +570,7 @@ bool register_handle(struct mcpauth_ctx *ctx, const struct mcpauth_req *req,
 							: "delete";
 	mcpauth_resp_header(resp, "Cache-Control", "no-store");
 	mcpauth_resp_header(resp, "Pragma", "no-cache");
+	rate_key(req, ev.rate_key, sizeof(ev.rate_key));
 	if (client_id != NULL) {
 		ok = manage(ctx, req, resp, client_id, &ev, &c, err);
 	} else if ((c = calloc(1, sizeof(*c))) == NULL) {
@@ -527,9 +589,12 @@ bool register_handle(struct mcpauth_ctx *ctx, const struct mcpauth_req *req,
 		if (!ev.no_audit &&
 		    !mcpauth_store_audit_add(ctx->store, &audit, &ignored))
 			mcpauth_log_err(&ignored);
+		/* RFC 6750 §3.1: no error code when no token was sent. */
 		if (ev.bearer_error)
 			mcpauth_resp_header(resp, "WWW-Authenticate",
-					    "Bearer error=\"invalid_token\"");
+					    ev.bearer_missing
+						    ? "Bearer"
+						    : "Bearer error=\"invalid_token\"");
 		if (ev.retry_after > 0) {
 			snprintf(n, sizeof(n), "%d", ev.retry_after);
 			mcpauth_resp_header(resp, "Retry-After", n);

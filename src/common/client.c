@@ -58,8 +58,12 @@ bool mcpauth_client_method_has_secret(const char *method)
 static const char *const banned_schemes[] = {
 	"javascript", "data", "vbscript", "file", "blob", "about",
 	"filesystem", "view-source", "mailto", "tel", "sms", "ws", "wss",
-	"ftp", "urn",
+	"ftp", "urn", "intent", "jar", "mhtml", "feed", "shell", "smb",
+	"gopher", "search-ms", "res", "chrome", "edge",
 };
+
+/* Families of schemes that start OS handlers (ms-msdt: was Follina). */
+static const char *const banned_prefixes[] = { "ms-", "vnd." };
 
 static bool loopback_host(const char *host)
 {
@@ -141,6 +145,20 @@ static bool http_uri_ok(const char *uri, const char *scheme, bool *loopback,
 			expect);
 		goto out;
 	}
+	/*
+	 * An ASCII host in lowercase (international names in their xn--
+	 * form): "good.com。evil.com" or look-alike letters would read as
+	 * one host on a consent page and reach another.
+	 */
+	for (const char *h = auth; h < end; h++) {
+		if (!((*h >= 'a' && *h <= 'z') || (*h >= '0' && *h <= '9') ||
+		      strchr(".-:[]", *h) != NULL)) {
+			BAD_URI(err, "'%s': the host must be ASCII letters, "
+				"digits, '.' and '-' in lowercase (xn-- form "
+				"for international names)", uri);
+			goto out;
+		}
+	}
 	*loopback = loopback_host(host);
 	ok = true;
 out:
@@ -189,6 +207,23 @@ bool mcpauth_client_redirect_uri_ok(const char *uri, bool native,
 				"URIs", scheme);
 			return false;
 		}
+	}
+	for (size_t i = 0;
+	     i < sizeof(banned_prefixes) / sizeof(banned_prefixes[0]); i++) {
+		if (!strncmp(scheme, banned_prefixes[i],
+			     strlen(banned_prefixes[i]))) {
+			BAD_URI(err, "'%s:' URIs are not allowed as redirect "
+				"URIs", scheme);
+			return false;
+		}
+	}
+	/*
+	 * Stored and compared byte for byte: one spelling only, the
+	 * lowercase one RFC 3986 §3.1 calls canonical.
+	 */
+	if (strncmp(uri, scheme, strlen(scheme)) != 0) {
+		BAD_URI(err, "'%s': write the scheme in lowercase", uri);
+		return false;
 	}
 	if (!strcmp(scheme, "https") || !strcmp(scheme, "http")) {
 		if (!http_uri_ok(uri, scheme, &loopback, err))
@@ -283,6 +318,46 @@ static bool text_ok(const char *s)
 			return false;
 	}
 	return true;
+}
+
+/* Length of the UTF-8 sequence starting at p (1 for a stray byte). */
+static size_t seq_len(const unsigned char *p)
+{
+	size_t n = *p < 0x80 ? 1 : *p >= 0xf0 ? 4 : *p >= 0xe0 ? 3 : 2;
+
+	for (size_t i = 1; i < n; i++)
+		if (p[i] == '\0')
+			return 1;
+	return mcpauth_utf8_valid((const char *)p, n) ? n : 1;
+}
+
+void mcpauth_client_text_copy(char *dst, size_t size, const char *src)
+{
+	const unsigned char *p = (const unsigned char *)src;
+	size_t o = 0;
+
+	if (size == 0)
+		return;
+	while (p != NULL && *p != '\0') {
+		size_t n = seq_len(p);
+		char seq[5] = { 0 };
+
+		memcpy(seq, p, n);
+		if (n == 1 && *p >= 0x80)
+			seq[0] = '?'; /* not UTF-8 */
+		else if (seq[0] == '"')
+			seq[0] = '\'';
+		else if (!text_ok(seq)) {
+			seq[0] = '?';
+			seq[1] = '\0';
+		}
+		if (o + strlen(seq) >= size)
+			break; /* never cut a character in two */
+		memcpy(dst + o, seq, strlen(seq));
+		o += strlen(seq);
+		p += n;
+	}
+	dst[o] = '\0';
 }
 
 /* An optional short string member copied into out (NULL when omitted). */
@@ -762,8 +837,32 @@ bool mcpauth_client_from_metadata(const struct mcpauth_conf *conf,
 			strcat(gt, " ");
 		strcat(gt, grants[i]);
 	}
-	replace(&out->auth_method, strdup(method));
-	replace(&out->application_type, strdup(app_type));
+	/* Every new value made first, then swapped in: out stays whole. */
+	{
+		const char *name = mcpauth_json_get_str(meta, "client_name");
+		const char *sid = mcpauth_json_get_str(meta, "software_id");
+		const char *sver = mcpauth_json_get_str(meta,
+							"software_version");
+		char *m = strdup(method), *at = strdup(app_type);
+		char *n = dup_or_null(name), *i = dup_or_null(sid);
+		char *v = dup_or_null(sver);
+
+		if (m == NULL || at == NULL || (name && !n) || (sid && !i) ||
+		    (sver && !v)) {
+			free(m);
+			free(at);
+			free(n);
+			free(i);
+			free(v);
+			MCPAUTH_ERR_INTERNAL(err, "out of memory");
+			goto out;
+		}
+		replace(&out->auth_method, m);
+		replace(&out->application_type, at);
+		replace(&out->client_name, n);
+		replace(&out->software_id, i);
+		replace(&out->software_version, v);
+	}
 	for (size_t i = 0; i < out->nredirect_uris; i++)
 		free(out->redirect_uris[i]);
 	free(out->redirect_uris);
@@ -774,18 +873,8 @@ bool mcpauth_client_from_metadata(const struct mcpauth_conf *conf,
 	gt = NULL;
 	replace(&out->scope, scopes);
 	scopes = NULL;
-	replace(&out->client_name,
-		dup_or_null(mcpauth_json_get_str(meta, "client_name")));
-	replace(&out->software_id,
-		dup_or_null(mcpauth_json_get_str(meta, "software_id")));
-	replace(&out->software_version,
-		dup_or_null(mcpauth_json_get_str(meta, "software_version")));
 	replace(&out->metadata, text);
 	text = NULL;
-	if (out->auth_method == NULL || out->application_type == NULL) {
-		MCPAUTH_ERR_INTERNAL(err, "out of memory");
-		goto out;
-	}
 	ok = true;
 out:
 	if (uris != NULL) {

@@ -50,6 +50,7 @@ struct mcpauth_client {
 	long long created_at;
 	long long updated_at;
 	long long last_used_at; /* 0: never used */
+	bool first_party; /* the operator's own: no consent page */
 };
 
 void mcpauth_client_free(struct mcpauth_client *client);
@@ -93,6 +94,14 @@ bool mcpauth_client_redirect_uri_ok(const char *uri, bool native,
 
 /* True when uri is http on a loopback host (RFC 8252 §7.3). */
 bool mcpauth_client_redirect_uri_loopback(const char *uri);
+
+/*
+ * Copies client-chosen text for a log line or an audit row: at most size - 1
+ * bytes, cut between characters; invalid UTF-8, control and text-direction
+ * characters become '?', double quotes single ones (so a value quoted in a
+ * key="value" log line stays one value).
+ */
+void mcpauth_client_text_copy(char *dst, size_t size, const char *src);
 
 /* True when method stores a secret (client_secret_basic/_post). */
 bool mcpauth_client_method_has_secret(const char *method);

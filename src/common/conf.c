@@ -18,6 +18,10 @@
 #define MCPAUTH_LOCALSTATEDIR "/usr/local/var"
 #endif
 
+#ifndef MCPAUTH_PKGDATADIR
+#define MCPAUTH_PKGDATADIR "/usr/local/share/mcpauth"
+#endif
+
 #define MAX_CONF_SIZE (1024 * 1024)
 
 const char *mcpauth_conf_default_path(void)
@@ -322,9 +326,19 @@ static bool global_key(struct parser *p, struct mcpauth_conf *c,
 	if (!strcmp(key, "dynamic_client_idle_expiry"))
 		return parse_duration(p, value, 0, 10L * 365 * 86400,
 				      &c->dynamic_client_idle_expiry);
+	if (!strcmp(key, "dynamic_client_unused_expiry"))
+		return parse_duration(p, value, 0, 10L * 365 * 86400,
+				      &c->dynamic_client_unused_expiry);
 	if (!strcmp(key, "audit_retention"))
 		return parse_duration(p, value, 0, 100L * 365 * 86400,
 				      &c->audit_retention);
+	if (!strcmp(key, "www_dir"))
+		return parse_path(p, value, &c->www_dir);
+	if (!strcmp(key, "session_lifetime"))
+		return parse_duration(p, value, 60, 30L * 86400,
+				      &c->session_lifetime);
+	if (!strcmp(key, "refresh_grace"))
+		return parse_duration(p, value, 0, 300, &c->refresh_grace);
 	if (!strcmp(key, "registration_default_scopes"))
 		return parse_scopes(p, value, &c->registration_default_scopes,
 				    &c->nregistration_default_scopes);
@@ -411,6 +425,16 @@ static bool validate(struct parser *p, struct mcpauth_conf *c,
 			r->ndefault_scopes = r->nscopes;
 		}
 	}
+	/* The rate limit counts audit rows: gc must not remove them early. */
+	if (c->audit_retention > 0 &&
+	    c->audit_retention < c->registration_rate_window) {
+		MCPAUTH_ERR(p->err, 500, "server_error",
+			    "%s: audit_retention must be at least "
+			    "registration_rate_window (the rate limit counts "
+			    "audit rows)",
+			    p->file);
+		return false;
+	}
 	for (size_t k = 0; k < c->nregistration_default_scopes; k++) {
 		if (!mcpauth_conf_scope_offered(c,
 						c->registration_default_scopes[k])) {
@@ -496,11 +520,15 @@ bool mcpauth_conf_load(const char *path, struct mcpauth_conf **out,
 	c->registration_rate_limit = 20;
 	c->registration_rate_window = 3600;
 	c->dynamic_client_idle_expiry = 90L * 86400;
+	c->dynamic_client_unused_expiry = 7L * 86400;
 	c->audit_retention = 365L * 86400;
+	c->session_lifetime = 8L * 3600;
+	c->refresh_grace = 30;
 	if (c->file == NULL || !set_str(&c->signing_alg, "ES256") ||
 	    !set_str(&c->database,
 		     MCPAUTH_LOCALSTATEDIR "/lib/mcpauth/mcpauth.db") ||
-	    !set_str(&c->key_dir, MCPAUTH_LOCALSTATEDIR "/lib/mcpauth/keys")) {
+	    !set_str(&c->key_dir, MCPAUTH_LOCALSTATEDIR "/lib/mcpauth/keys") ||
+	    !set_str(&c->www_dir, MCPAUTH_PKGDATADIR "/www")) {
 		MCPAUTH_ERR_INTERNAL(err, "out of memory");
 		goto out;
 	}
@@ -612,6 +640,7 @@ void mcpauth_conf_free(struct mcpauth_conf *conf)
 	free(conf->database);
 	free(conf->key_dir);
 	free(conf->signing_alg);
+	free(conf->www_dir);
 	for (size_t i = 0; i < conf->nresources; i++)
 		resource_clear(&conf->resources[i]);
 	free(conf->resources);

@@ -43,7 +43,11 @@ struct mcpauth_conf {
 	long registration_rate_limit;   /* per address per window, 0: none */
 	long registration_rate_window;  /* seconds */
 	long dynamic_client_idle_expiry; /* seconds, 0: never removed */
+	long dynamic_client_unused_expiry; /* never used: seconds, 0: off */
 	long audit_retention;           /* seconds, 0: kept forever */
+	char *www_dir;                  /* page templates and style.css */
+	long session_lifetime;          /* seconds a sign-in lasts */
+	long refresh_grace;             /* seconds, see mcpauth.conf(5) */
 	/* scope registered when a client sends none; NULL: every scope */
 	char **registration_default_scopes;
 	size_t nregistration_default_scopes;

@@ -205,6 +205,32 @@ void mcpauth_req_free(struct mcpauth_req *req)
 	free(req);
 }
 
+char *mcpauth_req_cookie(const struct mcpauth_req *req, const char *name)
+{
+	size_t n = strlen(name);
+	const char *p = req->cookie, *found = NULL;
+	size_t flen = 0;
+
+	while (p != NULL && *p != '\0') {
+		const char *end = strchr(p, ';');
+		size_t len = end != NULL ? (size_t)(end - p) : strlen(p);
+
+		while (len > 0 && *p == ' ') {
+			p++;
+			len--;
+		}
+		if (len > n && !strncmp(p, name, n) && p[n] == '=') {
+			/* Two cookies of one name: trust neither. */
+			if (found != NULL)
+				return NULL;
+			found = p + n + 1;
+			flen = len - n - 1;
+		}
+		p = end != NULL ? end + 1 : NULL;
+	}
+	return found != NULL ? strndup(found, flen) : NULL;
+}
+
 struct mcpauth_resp *mcpauth_resp_new(void)
 {
 	struct mcpauth_resp *resp = calloc(1, sizeof(*resp));

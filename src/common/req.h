@@ -43,6 +43,12 @@ bool mcpauth_req_from_env(char *const *envp, size_t max_body,
 			  struct mcpauth_req **out, struct mcpauth_err *err);
 void mcpauth_req_free(struct mcpauth_req *req);
 
+/*
+ * The value of cookie name in the Cookie header (RFC 6265 §5.4), a new
+ * string (free), or NULL when absent or sent twice.
+ */
+char *mcpauth_req_cookie(const struct mcpauth_req *req, const char *name);
+
 struct mcpauth_resp_header {
 	char *name;
 	char *value;

@@ -27,7 +27,8 @@ enum stmt {
 	ST_KEY_RETIRE,
 	ST_KEY_ACTIVATE,
 	ST_AUDIT_INSERT,
-	ST_AUDIT_COUNT,
+	ST_RATE_REGISTER,
+	ST_RATE_MANAGE,
 	ST_CLIENT_COUNT_DYNAMIC,
 	ST_CLIENT_INSERT,
 	ST_CLIENT_GET,
@@ -42,12 +43,73 @@ enum stmt {
 	ST_IAT_USE,
 	ST_IAT_LIST,
 	ST_IAT_REVOKE,
+	ST_USER_INSERT,
+	ST_USER_GET,
+	ST_USER_GET_ID,
+	ST_USER_LIST,
+	ST_USER_SET_PASSWORD,
+	ST_USER_SET_DISABLED,
+	ST_USER_SESSIONS_DELETE,
+	ST_USER_REFRESH_REVOKE,
+	ST_USER_ACCESS_REVOKE,
+	ST_USER_LOGIN,
+	ST_SESSION_INSERT,
+	ST_SESSION_GET,
+	ST_SESSION_DELETE,
+	ST_AUTHZ_INSERT,
+	ST_AUTHZ_GET,
+	ST_AUTHZ_SET_SESSION,
+	ST_AUTHZ_DELETE,
+	ST_CONSENT_GET,
+	ST_CONSENT_SET,
+	ST_CONSENT_REVOKE,
+	ST_CLIENT_FIRST_PARTY,
+	ST_CODE_INSERT,
+	ST_CODE_GET,
+	ST_CODE_CONSUME,
+	ST_REFRESH_INSERT,
+	ST_REFRESH_GET,
+	ST_REFRESH_ROTATE,
+	ST_FAMILY_REFRESH_REVOKE,
+	ST_FAMILY_ACCESS_REVOKE,
+	ST_ACCESS_INSERT,
+	ST_ACCESS_GET,
+	ST_ACCESS_REVOKE,
+	ST_GC_SESSIONS,
+	ST_GC_AUTHZ,
+	ST_GC_CODES,
+	ST_GC_REFRESH,
+	ST_GC_ACCESS,
 	ST_COUNT
 };
 
 #define KEY_COLUMNS                                                        \
 	"kid, alg, public_jwk, state, created_at, activated_at, retired_at, " \
 	"publish_until"
+
+#define USER_COLUMNS                                                       \
+	"id, username, subject, password_hash, created_at, disabled_at, "   \
+	"last_login_at"
+
+#define AUTHZ_COLUMNS                                                      \
+	"browser_hash, csrf_hash, client_id, redirect_uri, scope, resource, " \
+	"state, code_challenge, force_login, force_consent, session_hash, " \
+	"created_at, expires_at"
+
+#define CODE_COLUMNS                                                       \
+	"client_id, user_id, redirect_uri, code_challenge, resource, scope, " \
+	"auth_time, created_at, expires_at, consumed_at, family_id"
+
+#define REFRESH_COLUMNS                                                    \
+	"family_id, client_id, user_id, resource, scope, auth_time, "      \
+	"created_at, expires_at, rotated_at, revoked_at"
+
+#define ACCESS_COLUMNS                                                     \
+	"jti, family_id, client_id, user_id, resource, scope, issued_at, " \
+	"expires_at, revoked_at"
+
+/* The id of the user named ?1, for statements keyed by username. */
+#define USER_BY_NAME "(SELECT id FROM users WHERE username = ?1)"
 
 #define CLIENT_COLUMNS                                                     \
 	"client_id, source, client_name, token_endpoint_auth_method, "     \
@@ -82,25 +144,32 @@ static const char *const stmt_sql[ST_COUNT] = {
 		"WHERE kid = ?2 AND state = 'pending'",
 	[ST_AUDIT_INSERT] =
 		"INSERT INTO audit_log (at, event, outcome, actor, client_id, "
-		"address, software_id, client_name, error, detail) "
-		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-	[ST_AUDIT_COUNT] =
+		"address, software_id, client_name, error, detail, status, "
+		"rate_key) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
+		"?11, ?12)",
+	/* ?1 key, ?2 since; the limit's own refusals (429) are not counted. */
+	[ST_RATE_REGISTER] =
 		"SELECT coalesce(sum(NOT busy), 0), "
 		"coalesce(min(CASE WHEN NOT busy THEN at END), 0), "
-		"coalesce(sum(busy), 0) FROM (SELECT at, "
-		"(outcome = 'refused' AND error IS 'temporarily_unavailable') "
-		"AS busy FROM audit_log WHERE event = ?1 AND address IS ?2 "
-		"AND at >= ?3)",
+		"coalesce(sum(busy), 0) FROM (SELECT at, status IS 429 AS busy "
+		"FROM audit_log WHERE rate_key = ?1 AND event = 'register' "
+		"AND at >= ?2)",
+	[ST_RATE_MANAGE] =
+		"SELECT coalesce(sum(NOT busy), 0), "
+		"coalesce(min(CASE WHEN NOT busy THEN at END), 0), "
+		"coalesce(sum(busy), 0) FROM (SELECT at, status IS 429 AS busy "
+		"FROM audit_log WHERE rate_key = ?1 AND event IN ('read', "
+		"'update', 'delete') AND outcome = 'refused' AND at >= ?2)",
 	[ST_CLIENT_COUNT_DYNAMIC] =
 		"SELECT count(*) FROM clients WHERE source = 'dynamic'",
 	[ST_CLIENT_INSERT] =
 		"INSERT INTO clients (" CLIENT_COLUMNS ") VALUES (?1, ?2, ?3, "
 		"?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, "
 		"?17, ?18, ?19)",
-	[ST_CLIENT_GET] = "SELECT " CLIENT_COLUMNS " FROM clients "
-			  "WHERE client_id = ?1",
-	[ST_CLIENT_LIST] = "SELECT " CLIENT_COLUMNS " FROM clients "
-			   "ORDER BY created_at DESC, client_id",
+	[ST_CLIENT_GET] = "SELECT " CLIENT_COLUMNS ", first_party "
+			  "FROM clients WHERE client_id = ?1",
+	[ST_CLIENT_LIST] = "SELECT " CLIENT_COLUMNS ", first_party "
+			   "FROM clients ORDER BY created_at DESC, client_id",
 	[ST_CLIENT_UPDATE] =
 		"UPDATE clients SET client_name = ?3, "
 		"token_endpoint_auth_method = ?4, application_type = ?5, "
@@ -111,9 +180,11 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_CLIENT_DELETE] = "DELETE FROM clients WHERE client_id = ?1",
 	[ST_CLIENT_TOUCH] =
 		"UPDATE clients SET last_used_at = ?2 WHERE client_id = ?1",
+	/* ?1 idle_before, ?2 unused_before (0: the rule is off) */
 	[ST_GC_CLIENTS] =
 		"DELETE FROM clients WHERE source = 'dynamic' AND "
-		"max(created_at, updated_at, coalesce(last_used_at, 0)) < ?1 "
+		"((?1 > 0 AND max(created_at, coalesce(last_used_at, 0)) < ?1) "
+		"OR (?2 > 0 AND last_used_at IS NULL AND created_at < ?2)) "
 		"RETURNING client_id, software_id, client_name",
 	[ST_GC_AUDIT] = "DELETE FROM audit_log WHERE at < ?1",
 	[ST_IAT_INSERT] =
@@ -131,6 +202,99 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_IAT_REVOKE] =
 		"UPDATE initial_access_tokens SET revoked_at = "
 		"coalesce(revoked_at, ?2) WHERE id = ?1",
+	[ST_USER_INSERT] =
+		"INSERT INTO users (username, subject, password_hash, "
+		"created_at) VALUES (?1, ?2, ?3, ?4)",
+	[ST_USER_GET] = "SELECT " USER_COLUMNS " FROM users "
+			"WHERE username = ?1",
+	[ST_USER_GET_ID] = "SELECT " USER_COLUMNS " FROM users WHERE id = ?1",
+	[ST_USER_LIST] = "SELECT " USER_COLUMNS " FROM users "
+			 "ORDER BY username",
+	[ST_USER_SET_PASSWORD] =
+		"UPDATE users SET password_hash = ?2 WHERE username = ?1",
+	[ST_USER_SET_DISABLED] =
+		"UPDATE users SET disabled_at = ?2 WHERE username = ?1",
+	[ST_USER_SESSIONS_DELETE] =
+		"DELETE FROM sessions WHERE user_id = " USER_BY_NAME,
+	[ST_USER_REFRESH_REVOKE] =
+		"UPDATE refresh_tokens SET revoked_at = ?2 WHERE user_id = "
+		USER_BY_NAME " AND revoked_at IS NULL",
+	[ST_USER_ACCESS_REVOKE] =
+		"UPDATE access_tokens SET revoked_at = ?2 WHERE user_id = "
+		USER_BY_NAME " AND revoked_at IS NULL",
+	[ST_USER_LOGIN] = "UPDATE users SET last_login_at = ?2 WHERE id = ?1",
+	[ST_SESSION_INSERT] =
+		"INSERT INTO sessions (id_hash, user_id, auth_time, "
+		"created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+	[ST_SESSION_GET] =
+		"SELECT s.user_id, s.auth_time FROM sessions s "
+		"JOIN users u ON u.id = s.user_id WHERE s.id_hash = ?1 "
+		"AND s.expires_at > ?2 AND u.disabled_at IS NULL",
+	[ST_SESSION_DELETE] = "DELETE FROM sessions WHERE id_hash = ?1",
+	[ST_AUTHZ_INSERT] =
+		"INSERT INTO authorization_requests (id_hash, " AUTHZ_COLUMNS
+		") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, "
+		"?13, ?14)",
+	[ST_AUTHZ_GET] = "SELECT " AUTHZ_COLUMNS " FROM authorization_requests "
+			 "WHERE id_hash = ?1 AND expires_at > ?2",
+	[ST_AUTHZ_SET_SESSION] =
+		"UPDATE authorization_requests SET session_hash = ?2, "
+		"force_login = 0 WHERE id_hash = ?1",
+	[ST_AUTHZ_DELETE] =
+		"DELETE FROM authorization_requests WHERE id_hash = ?1",
+	[ST_CONSENT_GET] =
+		"SELECT scope FROM consents WHERE user_id = ?1 AND "
+		"client_id = ?2 AND resource = ?3",
+	[ST_CONSENT_SET] =
+		"INSERT INTO consents (user_id, client_id, resource, scope, "
+		"granted_at) VALUES (?1, ?2, ?3, ?4, ?5) "
+		"ON CONFLICT (user_id, client_id, resource) DO UPDATE SET "
+		"scope = excluded.scope, granted_at = excluded.granted_at",
+	[ST_CONSENT_REVOKE] =
+		"DELETE FROM consents WHERE user_id = " USER_BY_NAME
+		" AND (?2 IS NULL OR client_id = ?2)",
+	[ST_CLIENT_FIRST_PARTY] =
+		"UPDATE clients SET first_party = ?2 WHERE client_id = ?1",
+	[ST_CODE_INSERT] =
+		"INSERT INTO authorization_codes (code_hash, " CODE_COLUMNS
+		") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+	[ST_CODE_GET] = "SELECT " CODE_COLUMNS " FROM authorization_codes "
+			"WHERE code_hash = ?1",
+	[ST_CODE_CONSUME] =
+		"UPDATE authorization_codes SET consumed_at = ?1, "
+		"family_id = ?2 WHERE code_hash = ?3 AND consumed_at IS NULL",
+	[ST_REFRESH_INSERT] =
+		"INSERT INTO refresh_tokens (token_hash, " REFRESH_COLUMNS
+		") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+	[ST_REFRESH_GET] = "SELECT " REFRESH_COLUMNS " FROM refresh_tokens "
+			   "WHERE token_hash = ?1",
+	[ST_REFRESH_ROTATE] =
+		"UPDATE refresh_tokens SET rotated_at = ?1 WHERE "
+		"token_hash = ?2 AND rotated_at IS NULL AND revoked_at IS NULL",
+	[ST_FAMILY_REFRESH_REVOKE] =
+		"UPDATE refresh_tokens SET revoked_at = ?2 WHERE "
+		"family_id = ?1 AND revoked_at IS NULL",
+	[ST_FAMILY_ACCESS_REVOKE] =
+		"UPDATE access_tokens SET revoked_at = ?2 WHERE "
+		"family_id = ?1 AND revoked_at IS NULL",
+	[ST_ACCESS_INSERT] =
+		"INSERT INTO access_tokens (" ACCESS_COLUMNS ") VALUES (?1, "
+		"?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+	[ST_ACCESS_GET] = "SELECT " ACCESS_COLUMNS " FROM access_tokens "
+			  "WHERE jti = ?1",
+	[ST_ACCESS_REVOKE] =
+		"UPDATE access_tokens SET revoked_at = "
+		"coalesce(revoked_at, ?2) WHERE jti = ?1",
+	[ST_GC_SESSIONS] = "DELETE FROM sessions WHERE expires_at <= ?1",
+	[ST_GC_AUTHZ] =
+		"DELETE FROM authorization_requests WHERE expires_at <= ?1",
+	/* Kept a day past expiry so a replayed code still revokes its
+	 * family (RFC 6749 §4.1.2). */
+	[ST_GC_CODES] =
+		"DELETE FROM authorization_codes "
+		"WHERE expires_at <= ?1 - 86400",
+	[ST_GC_REFRESH] = "DELETE FROM refresh_tokens WHERE expires_at <= ?1",
+	[ST_GC_ACCESS] = "DELETE FROM access_tokens WHERE expires_at <= ?1",
 };
 
 struct mcpauth_store {
@@ -654,6 +818,8 @@ static bool audit_insert(struct mcpauth_store *store,
 	bind_str(st, 8, a->client_name);
 	bind_str(st, 9, a->error);
 	bind_str(st, 10, a->detail);
+	bind_time(st, 11, a->status);
+	bind_str(st, 12, a->rate_key);
 	return step_done(store, st, "writing the audit log", err);
 }
 
@@ -666,25 +832,21 @@ bool mcpauth_store_audit_add(struct mcpauth_store *store,
 	return audit_insert(store, audit, err);
 }
 
-bool mcpauth_store_audit_count(struct mcpauth_store *store, const char *event,
-			       const char *address, long long since,
-			       long *count, long long *oldest, long *busy,
-			       struct mcpauth_err *err)
+/* Counts a rate window with statement s; see mcpauth_store_rate_count. */
+static bool rate_count(struct mcpauth_store *store, enum stmt s,
+		       struct mcpauth_rate *rate, long *count, long *limited,
+		       struct mcpauth_err *err)
 {
-	sqlite3_stmt *st;
+	sqlite3_stmt *st = store->stmt[s];
 	int rc;
 
-	if (not_ready(store, err))
-		return false;
-	st = store->stmt[ST_AUDIT_COUNT];
-	bind_str(st, 1, event);
-	bind_str(st, 2, address);
-	sqlite3_bind_int64(st, 3, since);
+	bind_str(st, 1, rate->key);
+	sqlite3_bind_int64(st, 2, rate->since);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
 		*count = (long)sqlite3_column_int64(st, 0);
-		*oldest = sqlite3_column_int64(st, 1);
-		*busy = (long)sqlite3_column_int64(st, 2);
+		rate->oldest = sqlite3_column_int64(st, 1);
+		*limited = (long)sqlite3_column_int64(st, 2);
 	}
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
@@ -693,6 +855,19 @@ bool mcpauth_store_audit_count(struct mcpauth_store *store, const char *event,
 		return false;
 	}
 	return true;
+}
+
+bool mcpauth_store_rate_count(struct mcpauth_store *store,
+			      enum mcpauth_rate_kind kind,
+			      struct mcpauth_rate *rate, long *count,
+			      long *limited, struct mcpauth_err *err)
+{
+	if (not_ready(store, err))
+		return false;
+	return rate_count(store,
+			  kind == MCPAUTH_RATE_REGISTER ? ST_RATE_REGISTER
+							: ST_RATE_MANAGE,
+			  rate, count, limited, err);
 }
 
 /* redirect_uris as the JSON array text the column holds; free it. */
@@ -748,7 +923,7 @@ static char *col_str(sqlite3_stmt *st, int i, bool *oom)
 	return d;
 }
 
-/* The client in the current row of a CLIENT_COLUMNS statement. */
+/* The client in the current row of CLIENT_COLUMNS, first_party. */
 static struct mcpauth_client *read_client(sqlite3_stmt *st)
 {
 	struct mcpauth_client *c = calloc(1, sizeof(*c));
@@ -776,6 +951,7 @@ static struct mcpauth_client *read_client(sqlite3_stmt *st)
 	c->created_at = sqlite3_column_int64(st, 16);
 	c->updated_at = sqlite3_column_int64(st, 17);
 	c->last_used_at = col_time(st, 18);
+	c->first_party = sqlite3_column_int(st, 19) != 0;
 	if (json_object_is_type(uris, json_type_array)) {
 		size_t n = json_object_array_length(uris);
 		c->redirect_uris = calloc(n + 1, sizeof(char *));
@@ -799,7 +975,7 @@ static struct mcpauth_client *read_client(sqlite3_stmt *st)
 
 bool mcpauth_store_client_add(struct mcpauth_store *store,
 			      const struct mcpauth_client *client,
-			      long max_dynamic,
+			      long max_dynamic, struct mcpauth_rate *rate,
 			      const struct mcpauth_audit *audit,
 			      struct mcpauth_err *err)
 {
@@ -819,6 +995,18 @@ bool mcpauth_store_client_add(struct mcpauth_store *store,
 		return false;
 	}
 	/* Counted inside the write lock: concurrent registrations queue. */
+	if (rate != NULL && rate->limit > 0) {
+		long n = 0, limited = 0;
+		if (!rate_count(store, ST_RATE_REGISTER, rate, &n, &limited,
+				err))
+			goto fail;
+		if (n >= rate->limit) {
+			MCPAUTH_ERR(err, 429, "temporarily_unavailable",
+				    "too many registrations from this address; "
+				    "retry later");
+			goto fail;
+		}
+	}
 	if (max_dynamic > 0 && client->source != NULL &&
 	    !strcmp(client->source, "dynamic")) {
 		long long n = 0;
@@ -1023,9 +1211,9 @@ struct gone {
 };
 
 bool mcpauth_store_gc(struct mcpauth_store *store, long long now,
-		      long long idle_before, long long audit_before,
-		      long *clients_removed, long *audit_removed,
-		      struct mcpauth_err *err)
+		      long long idle_before, long long unused_before,
+		      long long audit_before, long *clients_removed,
+		      long *audit_removed, struct mcpauth_err *err)
 {
 	struct gone *gone = NULL;
 	sqlite3_stmt *st;
@@ -1036,9 +1224,10 @@ bool mcpauth_store_gc(struct mcpauth_store *store, long long now,
 
 	if (not_ready(store, err) || !run(store, ST_BEGIN, err))
 		return false;
-	if (idle_before > 0) {
+	if (idle_before > 0 || unused_before > 0) {
 		st = store->stmt[ST_GC_CLIENTS];
 		sqlite3_bind_int64(st, 1, idle_before);
+		sqlite3_bind_int64(st, 2, unused_before);
 		/* Collected first: the rows are audited after the DELETE. */
 		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 			struct gone *ng = realloc(gone, (n + 1) * sizeof(*ng));
@@ -1078,8 +1267,8 @@ bool mcpauth_store_gc(struct mcpauth_store *store, long long now,
 			.client_id = gone[i].client_id,
 			.software_id = gone[i].software_id,
 			.client_name = gone[i].client_name,
-			.detail = "removed: not used within "
-				  "dynamic_client_idle_expiry",
+			.detail = "removed: idle or never used (see "
+				  "dynamic_client_idle_expiry)",
 		};
 		if (!audit_insert(store, &a, err))
 			goto out;
@@ -1209,4 +1398,845 @@ bool mcpauth_store_initial_token_revoke(struct mcpauth_store *store,
 		return false;
 	*found = sqlite3_changes(store->db) == 1;
 	return true;
+}
+
+/* --- transactions -------------------------------------------------------- */
+
+bool mcpauth_store_begin(struct mcpauth_store *store, struct mcpauth_err *err)
+{
+	if (not_ready(store, err))
+		return false;
+	return run(store, ST_BEGIN, err);
+}
+
+bool mcpauth_store_commit(struct mcpauth_store *store, struct mcpauth_err *err)
+{
+	if (not_ready(store, err))
+		return false;
+	if (run(store, ST_COMMIT, err))
+		return true;
+	/* A COMMIT that failed (SQLITE_BUSY) leaves the transaction open. */
+	rollback(store);
+	return false;
+}
+
+void mcpauth_store_rollback(struct mcpauth_store *store)
+{
+	if (store != NULL && store->ready)
+		rollback(store);
+}
+
+/* Steps a statement that returns at most one row. *row says if it did. */
+static bool step_row(struct mcpauth_store *store, sqlite3_stmt *st,
+		     const char *what, bool *row, struct mcpauth_err *err)
+{
+	int rc = sqlite3_step(st);
+
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		DB_ERR(store, err, what);
+		sqlite3_reset(st);
+		sqlite3_clear_bindings(st);
+		return false;
+	}
+	*row = rc == SQLITE_ROW;
+	return true;
+}
+
+/* Resets a statement stepped with step_row, after its row was read. */
+static void done(sqlite3_stmt *st)
+{
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+}
+
+/*
+ * Runs statement s with ?1 = text key and, when it has one, ?2 = integer v
+ * (0: NULL).
+ */
+static bool run_key(struct mcpauth_store *store, enum stmt s, const char *key,
+		    long long v, const char *what, struct mcpauth_err *err)
+{
+	sqlite3_stmt *st = store->stmt[s];
+
+	bind_str(st, 1, key);
+	if (sqlite3_bind_parameter_count(st) >= 2)
+		bind_time(st, 2, v);
+	return step_done(store, st, what, err);
+}
+
+/* --- users and sessions -------------------------------------------------- */
+
+void mcpauth_user_free(struct mcpauth_user *user)
+{
+	if (user == NULL)
+		return;
+	free(user->password_hash);
+	free(user);
+}
+
+void mcpauth_store_users_free(struct mcpauth_user *users, size_t count)
+{
+	if (users == NULL)
+		return;
+	for (size_t i = 0; i < count; i++)
+		free(users[i].password_hash);
+	free(users);
+}
+
+/* The user in the current row of a USER_COLUMNS statement, into u. */
+static void read_user(sqlite3_stmt *st, struct mcpauth_user *u, bool hash,
+		      bool *oom)
+{
+	memset(u, 0, sizeof(*u));
+	u->id = sqlite3_column_int64(st, 0);
+	snprintf(u->username, sizeof(u->username), "%s",
+		 (const char *)sqlite3_column_text(st, 1));
+	snprintf(u->subject, sizeof(u->subject), "%s",
+		 (const char *)sqlite3_column_text(st, 2));
+	if (hash)
+		u->password_hash = col_str(st, 3, oom);
+	u->created_at = sqlite3_column_int64(st, 4);
+	u->disabled_at = col_time(st, 5);
+	u->last_login_at = col_time(st, 6);
+}
+
+bool mcpauth_store_user_add(struct mcpauth_store *store, const char *username,
+			    const char *subject, const char *password_hash,
+			    long long now, long long *id,
+			    struct mcpauth_err *err)
+{
+	sqlite3_stmt *st;
+	bool taken;
+	int rc;
+
+	if (not_ready(store, err))
+		return false;
+	st = store->stmt[ST_USER_INSERT];
+	bind_str(st, 1, username);
+	bind_str(st, 2, subject);
+	bind_str(st, 3, password_hash);
+	sqlite3_bind_int64(st, 4, now);
+	rc = sqlite3_step(st);
+	/* The subject is UNIQUE too: only the username's is the caller's. */
+	taken = rc != SQLITE_DONE &&
+		sqlite3_extended_errcode(store->db) ==
+			SQLITE_CONSTRAINT_UNIQUE &&
+		strstr(sqlite3_errmsg(store->db), "users.username") != NULL;
+	if (rc != SQLITE_DONE) {
+		if (taken)
+			MCPAUTH_ERR(err, 400, "invalid_request",
+				    "user '%s' exists", username);
+		else
+			DB_ERR(store, err, "adding a user");
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc != SQLITE_DONE)
+		return false;
+	if (id != NULL)
+		*id = sqlite3_last_insert_rowid(store->db);
+	return true;
+}
+
+/* The user found by statement s bound to key or id, or *out NULL. */
+static bool user_get(struct mcpauth_store *store, enum stmt s,
+		     const char *key, long long id, struct mcpauth_user **out,
+		     struct mcpauth_err *err)
+{
+	sqlite3_stmt *st;
+	struct mcpauth_user *u = NULL;
+	bool row = false, oom = false;
+
+	if (not_ready(store, err))
+		return false;
+	st = store->stmt[s];
+	if (key != NULL)
+		bind_str(st, 1, key);
+	else
+		sqlite3_bind_int64(st, 1, id);
+	if (!step_row(store, st, "reading a user", &row, err))
+		return false;
+	if (row && (u = malloc(sizeof(*u))) != NULL)
+		read_user(st, u, true, &oom);
+	done(st);
+	if (row && (u == NULL || oom || u->password_hash == NULL)) {
+		mcpauth_user_free(u);
+		MCPAUTH_ERR_INTERNAL(err, "out of memory reading a user");
+		return false;
+	}
+	*out = u;
+	return true;
+}
+
+bool mcpauth_store_user_get(struct mcpauth_store *store, const char *username,
+			    struct mcpauth_user **out, struct mcpauth_err *err)
+{
+	return user_get(store, ST_USER_GET, username != NULL ? username : "",
+			0, out, err); /* a NULL key means by id */
+}
+
+bool mcpauth_store_user_get_id(struct mcpauth_store *store, long long id,
+			       struct mcpauth_user **out,
+			       struct mcpauth_err *err)
+{
+	return user_get(store, ST_USER_GET_ID, NULL, id, out, err);
+}
+
+bool mcpauth_store_user_list(struct mcpauth_store *store,
+			     struct mcpauth_user **users, size_t *count,
+			     struct mcpauth_err *err)
+{
+	sqlite3_stmt *st;
+	struct mcpauth_user *list = NULL;
+	size_t n = 0;
+	bool oom = false;
+	int rc;
+
+	if (not_ready(store, err))
+		return false;
+	st = store->stmt[ST_USER_LIST];
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct mcpauth_user *nl = realloc(list, (n + 1) * sizeof(*nl));
+		if (nl == NULL) {
+			oom = true;
+			break;
+		}
+		list = nl;
+		read_user(st, &list[n++], false, &oom);
+	}
+	sqlite3_reset(st);
+	if (oom) {
+		MCPAUTH_ERR_INTERNAL(err, "out of memory listing users");
+		mcpauth_store_users_free(list, n);
+		return false;
+	}
+	if (rc != SQLITE_DONE) {
+		DB_ERR(store, err, "listing users");
+		mcpauth_store_users_free(list, n);
+		return false;
+	}
+	*users = list;
+	*count = n;
+	return true;
+}
+
+bool mcpauth_store_user_set_password(struct mcpauth_store *store,
+				     const char *username, const char *hash,
+				     bool *found, struct mcpauth_err *err)
+{
+	sqlite3_stmt *st;
+	int changes;
+
+	if (not_ready(store, err) || !run(store, ST_BEGIN, err))
+		return false;
+	st = store->stmt[ST_USER_SET_PASSWORD];
+	bind_str(st, 1, username);
+	bind_str(st, 2, hash);
+	if (!step_done(store, st, "changing a password", err))
+		goto fail;
+	changes = sqlite3_changes(store->db);
+	/* A new password ends every sign-in made with the old one. */
+	if (changes == 1 &&
+	    !run_key(store, ST_USER_SESSIONS_DELETE, username, 0,
+		     "ending a user's sessions", err))
+		goto fail;
+	if (!run(store, ST_COMMIT, err))
+		goto fail;
+	*found = changes == 1;
+	return true;
+fail:
+	rollback(store);
+	return false;
+}
+
+bool mcpauth_store_user_set_disabled(struct mcpauth_store *store,
+				     const char *username, long long at,
+				     bool *found, struct mcpauth_err *err)
+{
+	int changes;
+
+	if (not_ready(store, err) || !run(store, ST_BEGIN, err))
+		return false;
+	if (!run_key(store, ST_USER_SET_DISABLED, username, at,
+		     "disabling a user", err))
+		goto fail;
+	changes = sqlite3_changes(store->db);
+	if (changes == 1 && at > 0 &&
+	    (!run_key(store, ST_USER_SESSIONS_DELETE, username, 0,
+		      "ending a user's sessions", err) ||
+	     !run_key(store, ST_USER_REFRESH_REVOKE, username, at,
+		      "revoking a user's refresh tokens", err) ||
+	     !run_key(store, ST_USER_ACCESS_REVOKE, username, at,
+		      "revoking a user's access tokens", err)))
+		goto fail;
+	if (!run(store, ST_COMMIT, err))
+		goto fail;
+	*found = changes == 1;
+	return true;
+fail:
+	rollback(store);
+	return false;
+}
+
+bool mcpauth_store_user_login(struct mcpauth_store *store, long long id,
+			      long long now, struct mcpauth_err *err)
+{
+	sqlite3_stmt *st;
+
+	if (not_ready(store, err))
+		return false;
+	st = store->stmt[ST_USER_LOGIN];
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, now);
+	return step_done(store, st, "recording a sign-in", err);
+}
+
+bool mcpauth_store_session_add(struct mcpauth_store *store, const char *id_hash,
+			       long long user_id, long long auth_time,
+			       long long now, long long expires_at,
+			       struct mcpauth_err *err)
+{
+	sqlite3_stmt *st;
+
+	if (not_ready(store, err))
+		return false;
+	st = store->stmt[ST_SESSION_INSERT];
+	bind_str(st, 1, id_hash);
+	sqlite3_bind_int64(st, 2, user_id);
+	sqlite3_bind_int64(st, 3, auth_time);
+	sqlite3_bind_int64(st, 4, now);
+	sqlite3_bind_int64(st, 5, expires_at);
+	return step_done(store, st, "storing a session", err);
+}
+
+bool mcpauth_store_session_get(struct mcpauth_store *store, const char *id_hash,
+			       long long now, long long *user_id,
+			       long long *auth_time, bool *found,
+			       struct mcpauth_err *err)
+{
+	sqlite3_stmt *st;
+	bool row = false;
+
+	if (not_ready(store, err))
+		return false;
+	st = store->stmt[ST_SESSION_GET];
+	bind_str(st, 1, id_hash);
+	sqlite3_bind_int64(st, 2, now);
+	if (!step_row(store, st, "reading a session", &row, err))
+		return false;
+	if (row) {
+		*user_id = sqlite3_column_int64(st, 0);
+		*auth_time = sqlite3_column_int64(st, 1);
+	}
+	done(st);
+	*found = row;
+	return true;
+}
+
+bool mcpauth_store_session_delete(struct mcpauth_store *store,
+				  const char *id_hash, struct mcpauth_err *err)
+{
+	if (not_ready(store, err))
+		return false;
+	return run_key(store, ST_SESSION_DELETE, id_hash, 0,
+		       "deleting a session", err);
+}
+
+/* --- authorization requests and consents --------------------------------- */
+
+void mcpauth_authz_request_free(struct mcpauth_authz_request *r)
+{
+	if (r == NULL)
+		return;
+	free(r->browser_hash);
+	free(r->csrf_hash);
+	free(r->client_id);
+	free(r->redirect_uri);
+	free(r->scope);
+	free(r->resource);
+	free(r->state);
+	free(r->code_challenge);
+	free(r->session_hash);
+	free(r);
+}
+
+bool mcpauth_store_authz_add(struct mcpauth_store *store, const char *id_hash,
+			     const struct mcpauth_authz_request *r,
+			     struct mcpauth_err *err)
+{
+	sqlite3_stmt *st;
+
+	if (not_ready(store, err))
+		return false;
+	st = store->stmt[ST_AUTHZ_INSERT];
+	bind_str(st, 1, id_hash);
+	bind_str(st, 2, r->browser_hash);
+	bind_str(st, 3, r->csrf_hash);
+	bind_str(st, 4, r->client_id);
+	bind_str(st, 5, r->redirect_uri);
+	bind_str(st, 6, r->scope);
+	bind_str(st, 7, r->resource);
+	bind_str(st, 8, r->state);
+	bind_str(st, 9, r->code_challenge);
+	sqlite3_bind_int(st, 10, r->force_login);
+	sqlite3_bind_int(st, 11, r->force_consent);
+	bind_str(st, 12, r->session_hash);
+	sqlite3_bind_int64(st, 13, r->created_at);
+	sqlite3_bind_int64(st, 14, r->expires_at);
+	return step_done(store, st, "storing an authorization request", err);
+}
+
+bool mcpauth_store_authz_get(struct mcpauth_store *store, const char *id_hash,
+			     long long now,
+			     struct mcpauth_authz_request **out,
+			     struct mcpauth_err *err)
+{
+	sqlite3_stmt *st;
+	struct mcpauth_authz_request *r = NULL;
+	bool row = false, oom = false;
+
+	if (not_ready(store, err))
+		return false;
+	st = store->stmt[ST_AUTHZ_GET];
+	bind_str(st, 1, id_hash);
+	sqlite3_bind_int64(st, 2, now);
+	if (!step_row(store, st, "reading an authorization request", &row,
+		      err))
+		return false;
+	if (row && (r = calloc(1, sizeof(*r))) != NULL) {
+		r->browser_hash = col_str(st, 0, &oom);
+		r->csrf_hash = col_str(st, 1, &oom);
+		r->client_id = col_str(st, 2, &oom);
+		r->redirect_uri = col_str(st, 3, &oom);
+		r->scope = col_str(st, 4, &oom);
+		r->resource = col_str(st, 5, &oom);
+		r->state = col_str(st, 6, &oom);
+		r->code_challenge = col_str(st, 7, &oom);
+		r->force_login = sqlite3_column_int(st, 8) != 0;
+		r->force_consent = sqlite3_column_int(st, 9) != 0;
+		r->session_hash = col_str(st, 10, &oom);
+		r->created_at = sqlite3_column_int64(st, 11);
+		r->expires_at = sqlite3_column_int64(st, 12);
+	}
+	done(st);
+	if (row && (r == NULL || oom)) {
+		mcpauth_authz_request_free(r);
+		MCPAUTH_ERR_INTERNAL(err, "out of memory reading an "
+					  "authorization request");
+		return false;
+	}
+	*out = r;
+	return true;
+}
+
+bool mcpauth_store_authz_set_session(struct mcpauth_store *store,
+				     const char *id_hash,
+				     const char *session_hash,
+				     struct mcpauth_err *err)
+{
+	sqlite3_stmt *st;
+
+	if (not_ready(store, err))
+		return false;
+	st = store->stmt[ST_AUTHZ_SET_SESSION];
+	bind_str(st, 1, id_hash);
+	bind_str(st, 2, session_hash);
+	return step_done(store, st, "recording a request's session", err);
+}
+
+bool mcpauth_store_authz_delete(struct mcpauth_store *store,
+				const char *id_hash, struct mcpauth_err *err)
+{
+	if (not_ready(store, err))
+		return false;
+	return run_key(store, ST_AUTHZ_DELETE, id_hash, 0,
+		       "deleting an authorization request", err);
+}
+
+bool mcpauth_store_consent_get(struct mcpauth_store *store, long long user_id,
+			       const char *client_id, const char *resource,
+			       char **scope, struct mcpauth_err *err)
+{
+	sqlite3_stmt *st;
+	char *s = NULL;
+	bool row = false, oom = false;
+
+	if (not_ready(store, err))
+		return false;
+	st = store->stmt[ST_CONSENT_GET];
+	sqlite3_bind_int64(st, 1, user_id);
+	bind_str(st, 2, client_id);
+	bind_str(st, 3, resource);
+	if (!step_row(store, st, "reading a consent", &row, err))
+		return false;
+	if (row)
+		s = col_str(st, 0, &oom);
+	done(st);
+	if (oom) {
+		MCPAUTH_ERR_INTERNAL(err, "out of memory reading a consent");
+		return false;
+	}
+	*scope = s;
+	return true;
+}
+
+bool mcpauth_store_consent_set(struct mcpauth_store *store, long long user_id,
+			       const char *client_id, const char *resource,
+			       const char *scope, long long now,
+			       struct mcpauth_err *err)
+{
+	sqlite3_stmt *st;
+
+	if (not_ready(store, err))
+		return false;
+	st = store->stmt[ST_CONSENT_SET];
+	sqlite3_bind_int64(st, 1, user_id);
+	bind_str(st, 2, client_id);
+	bind_str(st, 3, resource);
+	bind_str(st, 4, scope);
+	sqlite3_bind_int64(st, 5, now);
+	return step_done(store, st, "storing a consent", err);
+}
+
+bool mcpauth_store_consent_revoke(struct mcpauth_store *store,
+				  const char *username, const char *client_id,
+				  long *count, struct mcpauth_err *err)
+{
+	sqlite3_stmt *st;
+
+	if (not_ready(store, err))
+		return false;
+	st = store->stmt[ST_CONSENT_REVOKE];
+	bind_str(st, 1, username);
+	bind_str(st, 2, client_id);
+	if (!step_done(store, st, "revoking consents", err))
+		return false;
+	*count = (long)sqlite3_changes(store->db);
+	return true;
+}
+
+bool mcpauth_store_client_set_first_party(struct mcpauth_store *store,
+					  const char *client_id,
+					  bool first_party, bool *found,
+					  struct mcpauth_err *err)
+{
+	sqlite3_stmt *st;
+
+	if (not_ready(store, err))
+		return false;
+	st = store->stmt[ST_CLIENT_FIRST_PARTY];
+	bind_str(st, 1, client_id);
+	sqlite3_bind_int(st, 2, first_party);
+	if (!step_done(store, st, "setting first_party", err))
+		return false;
+	*found = sqlite3_changes(store->db) == 1;
+	return true;
+}
+
+/* --- codes and tokens ---------------------------------------------------- */
+
+void mcpauth_code_free(struct mcpauth_code *code)
+{
+	if (code == NULL)
+		return;
+	free(code->client_id);
+	free(code->redirect_uri);
+	free(code->code_challenge);
+	free(code->resource);
+	free(code->scope);
+	free(code->family_id);
+	free(code);
+}
+
+bool mcpauth_store_code_add(struct mcpauth_store *store, const char *code_hash,
+			    const struct mcpauth_code *code,
+			    struct mcpauth_err *err)
+{
+	sqlite3_stmt *st;
+
+	if (not_ready(store, err))
+		return false;
+	st = store->stmt[ST_CODE_INSERT];
+	bind_str(st, 1, code_hash);
+	bind_str(st, 2, code->client_id);
+	sqlite3_bind_int64(st, 3, code->user_id);
+	bind_str(st, 4, code->redirect_uri);
+	bind_str(st, 5, code->code_challenge);
+	bind_str(st, 6, code->resource);
+	bind_str(st, 7, code->scope);
+	sqlite3_bind_int64(st, 8, code->auth_time);
+	sqlite3_bind_int64(st, 9, code->created_at);
+	sqlite3_bind_int64(st, 10, code->expires_at);
+	bind_time(st, 11, code->consumed_at);
+	bind_str(st, 12, code->family_id);
+	return step_done(store, st, "storing an authorization code", err);
+}
+
+bool mcpauth_store_code_get(struct mcpauth_store *store, const char *code_hash,
+			    struct mcpauth_code **out, struct mcpauth_err *err)
+{
+	sqlite3_stmt *st;
+	struct mcpauth_code *c = NULL;
+	bool row = false, oom = false;
+
+	if (not_ready(store, err))
+		return false;
+	st = store->stmt[ST_CODE_GET];
+	bind_str(st, 1, code_hash);
+	if (!step_row(store, st, "reading an authorization code", &row, err))
+		return false;
+	if (row && (c = calloc(1, sizeof(*c))) != NULL) {
+		c->client_id = col_str(st, 0, &oom);
+		c->user_id = sqlite3_column_int64(st, 1);
+		c->redirect_uri = col_str(st, 2, &oom);
+		c->code_challenge = col_str(st, 3, &oom);
+		c->resource = col_str(st, 4, &oom);
+		c->scope = col_str(st, 5, &oom);
+		c->auth_time = sqlite3_column_int64(st, 6);
+		c->created_at = sqlite3_column_int64(st, 7);
+		c->expires_at = sqlite3_column_int64(st, 8);
+		c->consumed_at = col_time(st, 9);
+		c->family_id = col_str(st, 10, &oom);
+	}
+	done(st);
+	if (row && (c == NULL || oom)) {
+		mcpauth_code_free(c);
+		MCPAUTH_ERR_INTERNAL(err, "out of memory reading a code");
+		return false;
+	}
+	*out = c;
+	return true;
+}
+
+bool mcpauth_store_code_consume(struct mcpauth_store *store,
+				const char *code_hash, const char *family_id,
+				long long now, bool *won,
+				struct mcpauth_err *err)
+{
+	sqlite3_stmt *st;
+
+	if (not_ready(store, err))
+		return false;
+	/* Single use (RFC 6749 §4.1.2): only one UPDATE changes the row. */
+	st = store->stmt[ST_CODE_CONSUME];
+	sqlite3_bind_int64(st, 1, now);
+	bind_str(st, 2, family_id);
+	bind_str(st, 3, code_hash);
+	if (!step_done(store, st, "consuming an authorization code", err))
+		return false;
+	*won = sqlite3_changes(store->db) == 1;
+	return true;
+}
+
+void mcpauth_refresh_free(struct mcpauth_refresh *r)
+{
+	if (r == NULL)
+		return;
+	free(r->family_id);
+	free(r->client_id);
+	free(r->resource);
+	free(r->scope);
+	free(r);
+}
+
+bool mcpauth_store_refresh_add(struct mcpauth_store *store,
+			       const char *token_hash,
+			       const struct mcpauth_refresh *r,
+			       struct mcpauth_err *err)
+{
+	sqlite3_stmt *st;
+
+	if (not_ready(store, err))
+		return false;
+	st = store->stmt[ST_REFRESH_INSERT];
+	bind_str(st, 1, token_hash);
+	bind_str(st, 2, r->family_id);
+	bind_str(st, 3, r->client_id);
+	sqlite3_bind_int64(st, 4, r->user_id);
+	bind_str(st, 5, r->resource);
+	bind_str(st, 6, r->scope);
+	sqlite3_bind_int64(st, 7, r->auth_time);
+	sqlite3_bind_int64(st, 8, r->created_at);
+	sqlite3_bind_int64(st, 9, r->expires_at);
+	bind_time(st, 10, r->rotated_at);
+	bind_time(st, 11, r->revoked_at);
+	return step_done(store, st, "storing a refresh token", err);
+}
+
+bool mcpauth_store_refresh_get(struct mcpauth_store *store,
+			       const char *token_hash,
+			       struct mcpauth_refresh **out,
+			       struct mcpauth_err *err)
+{
+	sqlite3_stmt *st;
+	struct mcpauth_refresh *r = NULL;
+	bool row = false, oom = false;
+
+	if (not_ready(store, err))
+		return false;
+	st = store->stmt[ST_REFRESH_GET];
+	bind_str(st, 1, token_hash);
+	if (!step_row(store, st, "reading a refresh token", &row, err))
+		return false;
+	if (row && (r = calloc(1, sizeof(*r))) != NULL) {
+		r->family_id = col_str(st, 0, &oom);
+		r->client_id = col_str(st, 1, &oom);
+		r->user_id = sqlite3_column_int64(st, 2);
+		r->resource = col_str(st, 3, &oom);
+		r->scope = col_str(st, 4, &oom);
+		r->auth_time = sqlite3_column_int64(st, 5);
+		r->created_at = sqlite3_column_int64(st, 6);
+		r->expires_at = sqlite3_column_int64(st, 7);
+		r->rotated_at = col_time(st, 8);
+		r->revoked_at = col_time(st, 9);
+	}
+	done(st);
+	if (row && (r == NULL || oom)) {
+		mcpauth_refresh_free(r);
+		MCPAUTH_ERR_INTERNAL(err, "out of memory reading a refresh "
+					  "token");
+		return false;
+	}
+	*out = r;
+	return true;
+}
+
+bool mcpauth_store_refresh_rotate(struct mcpauth_store *store,
+				  const char *token_hash, long long now,
+				  bool *won, struct mcpauth_err *err)
+{
+	sqlite3_stmt *st;
+
+	if (not_ready(store, err))
+		return false;
+	st = store->stmt[ST_REFRESH_ROTATE];
+	sqlite3_bind_int64(st, 1, now);
+	bind_str(st, 2, token_hash);
+	if (!step_done(store, st, "rotating a refresh token", err))
+		return false;
+	*won = sqlite3_changes(store->db) == 1;
+	return true;
+}
+
+bool mcpauth_store_family_revoke(struct mcpauth_store *store,
+				 const char *family_id, long long now,
+				 struct mcpauth_err *err)
+{
+	if (not_ready(store, err))
+		return false;
+	/* RFC 9700 §4.14.2: reuse revokes the whole grant. */
+	return run_key(store, ST_FAMILY_REFRESH_REVOKE, family_id, now,
+		       "revoking a refresh token family", err) &&
+	       run_key(store, ST_FAMILY_ACCESS_REVOKE, family_id, now,
+		       "revoking a family's access tokens", err);
+}
+
+void mcpauth_access_free(struct mcpauth_access *a)
+{
+	if (a == NULL)
+		return;
+	free(a->client_id);
+	free(a->resource);
+	free(a->scope);
+	free(a);
+}
+
+bool mcpauth_store_access_add(struct mcpauth_store *store,
+			      const struct mcpauth_access *a,
+			      struct mcpauth_err *err)
+{
+	sqlite3_stmt *st;
+
+	if (not_ready(store, err))
+		return false;
+	st = store->stmt[ST_ACCESS_INSERT];
+	bind_str(st, 1, a->jti);
+	bind_str(st, 2, a->family_id[0] != '\0' ? a->family_id : NULL);
+	bind_str(st, 3, a->client_id);
+	bind_time(st, 4, a->user_id);
+	bind_str(st, 5, a->resource);
+	bind_str(st, 6, a->scope);
+	sqlite3_bind_int64(st, 7, a->issued_at);
+	sqlite3_bind_int64(st, 8, a->expires_at);
+	bind_time(st, 9, a->revoked_at);
+	return step_done(store, st, "storing an access token", err);
+}
+
+bool mcpauth_store_access_get(struct mcpauth_store *store, const char *jti,
+			      struct mcpauth_access **out,
+			      struct mcpauth_err *err)
+{
+	sqlite3_stmt *st;
+	struct mcpauth_access *a = NULL;
+	bool row = false, oom = false;
+
+	if (not_ready(store, err))
+		return false;
+	st = store->stmt[ST_ACCESS_GET];
+	bind_str(st, 1, jti);
+	if (!step_row(store, st, "reading an access token", &row, err))
+		return false;
+	if (row && (a = calloc(1, sizeof(*a))) != NULL) {
+		const char *family = (const char *)sqlite3_column_text(st, 1);
+		snprintf(a->jti, sizeof(a->jti), "%s",
+			 (const char *)sqlite3_column_text(st, 0));
+		snprintf(a->family_id, sizeof(a->family_id), "%s",
+			 family != NULL ? family : "");
+		a->client_id = col_str(st, 2, &oom);
+		a->user_id = col_time(st, 3);
+		a->resource = col_str(st, 4, &oom);
+		a->scope = col_str(st, 5, &oom);
+		a->issued_at = sqlite3_column_int64(st, 6);
+		a->expires_at = sqlite3_column_int64(st, 7);
+		a->revoked_at = col_time(st, 8);
+	}
+	done(st);
+	if (row && (a == NULL || oom)) {
+		mcpauth_access_free(a);
+		MCPAUTH_ERR_INTERNAL(err, "out of memory reading an access "
+					  "token");
+		return false;
+	}
+	*out = a;
+	return true;
+}
+
+bool mcpauth_store_access_revoke(struct mcpauth_store *store, const char *jti,
+				 long long now, bool *found,
+				 struct mcpauth_err *err)
+{
+	if (not_ready(store, err))
+		return false;
+	if (!run_key(store, ST_ACCESS_REVOKE, jti, now,
+		     "revoking an access token", err))
+		return false;
+	*found = sqlite3_changes(store->db) == 1;
+	return true;
+}
+
+bool mcpauth_store_gc_tokens(struct mcpauth_store *store, long long now,
+			     long *removed, struct mcpauth_err *err)
+{
+	static const enum stmt gc[] = {
+		ST_GC_SESSIONS, ST_GC_AUTHZ, ST_GC_CODES, ST_GC_REFRESH,
+		ST_GC_ACCESS,
+	};
+	long n = 0;
+
+	if (not_ready(store, err) || !run(store, ST_BEGIN, err))
+		return false;
+	for (size_t i = 0; i < sizeof(gc) / sizeof(gc[0]); i++) {
+		sqlite3_stmt *st = store->stmt[gc[i]];
+		sqlite3_bind_int64(st, 1, now);
+		if (!step_done(store, st, stmt_sql[gc[i]], err))
+			goto fail;
+		n += (long)sqlite3_changes(store->db);
+	}
+	if (!run(store, ST_COMMIT, err))
+		goto fail;
+	*removed = n;
+	return true;
+fail:
+	rollback(store);
+	return false;
 }

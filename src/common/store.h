@@ -110,6 +110,16 @@ struct mcpauth_audit {
 	const char *client_name;
 	const char *error;   /* RFC error code of a refusal */
 	const char *detail;  /* its description; never a secret */
+	int status;          /* the HTTP status answered, 0: none */
+	const char *rate_key; /* what the rate limit counts by */
+};
+
+/* A sliding-window rate limit over the audit trail. */
+struct mcpauth_rate {
+	const char *key;   /* rate_key of the rows to count */
+	long limit;        /* 0: no limit */
+	long long since;   /* the window's start */
+	long long oldest;  /* out: the oldest counted row, when refused */
 };
 
 /* Appends one audit row on its own (refusals, reads). */
@@ -117,27 +127,35 @@ bool mcpauth_store_audit_add(struct mcpauth_store *store,
 			     const struct mcpauth_audit *audit,
 			     struct mcpauth_err *err);
 
+enum mcpauth_rate_kind {
+	/* registrations: every attempt but the limit's own refusals */
+	MCPAUTH_RATE_REGISTER,
+	/* refused reads, updates and deletes (RFC 7592 token guessing) */
+	MCPAUTH_RATE_MANAGE_REFUSED,
+};
+
 /*
- * Audit rows of event from address at or after since, for a sliding-window
- * rate limit: *count of them except refusals with temporarily_unavailable
- * (the rate limit's and the cap's own, so that Retry-After is exact),
- * *oldest the time of the oldest counted (0 when none), *busy the number of
- * those refusals.
+ * Counts the rows of kind in rate's window with rate->key: *count those
+ * that count (never the limit's own 429 refusals, so Retry-After is exact),
+ * rate->oldest the time of the oldest of them, *limited the 429 refusals.
  */
-bool mcpauth_store_audit_count(struct mcpauth_store *store, const char *event,
-			       const char *address, long long since,
-			       long *count, long long *oldest, long *busy,
-			       struct mcpauth_err *err);
+bool mcpauth_store_rate_count(struct mcpauth_store *store,
+			      enum mcpauth_rate_kind kind,
+			      struct mcpauth_rate *rate, long *count,
+			      long *limited, struct mcpauth_err *err);
 
 /*
  * Inserts client with its audit row in one transaction. When max_dynamic > 0
  * and client->source is "dynamic", refuses with 503 temporarily_unavailable
- * once that many dynamic clients exist. When client->initial_token_id is set
- * its use is counted in the same transaction.
+ * once that many dynamic clients exist; when rate (may be NULL) has a limit,
+ * with 429 temporarily_unavailable once the window holds that many
+ * registrations (counted inside the transaction, so parallel requests
+ * cannot overshoot). When client->initial_token_id is set its use is counted
+ * in the same transaction.
  */
 bool mcpauth_store_client_add(struct mcpauth_store *store,
 			      const struct mcpauth_client *client,
-			      long max_dynamic,
+			      long max_dynamic, struct mcpauth_rate *rate,
 			      const struct mcpauth_audit *audit,
 			      struct mcpauth_err *err);
 
@@ -179,14 +197,16 @@ bool mcpauth_store_client_touch(struct mcpauth_store *store,
 				struct mcpauth_err *err);
 
 /*
- * Housekeeping, one transaction: removes dynamic clients idle since before
- * idle_before (0: keep them), each with a gc audit row, then audit rows
- * older than audit_before (0: keep them). Counts go to the out-params.
+ * Housekeeping, one transaction: removes dynamic clients neither created
+ * nor used since idle_before (0: keep them) and those never used and
+ * created before unused_before (0: keep them), each with a gc audit row;
+ * then audit rows older than audit_before (0: keep them). An update
+ * (RFC 7592 PUT) does not count as use. Counts go to the out-params.
  */
 bool mcpauth_store_gc(struct mcpauth_store *store, long long now,
-		      long long idle_before, long long audit_before,
-		      long *clients_removed, long *audit_removed,
-		      struct mcpauth_err *err);
+		      long long idle_before, long long unused_before,
+		      long long audit_before, long *clients_removed,
+		      long *audit_removed, struct mcpauth_err *err);
 
 /* An initial access token (RFC 7591 §3) as stored. */
 struct mcpauth_initial_token {
@@ -222,5 +242,273 @@ bool mcpauth_store_initial_token_list(struct mcpauth_store *store,
 bool mcpauth_store_initial_token_revoke(struct mcpauth_store *store,
 					long long id, long long now,
 					bool *found, struct mcpauth_err *err);
+
+/* --- transactions --------------------------------------------------------- */
+
+/*
+ * BEGIN IMMEDIATE / COMMIT / ROLLBACK, for callers that combine several of
+ * the functions below into one atomic step (redeeming a code, rotating a
+ * refresh token). The functions marked "in the caller's transaction" never
+ * begin or end one themselves; the others do and must not be called inside
+ * one. rollback is a no-op outside a transaction.
+ */
+bool mcpauth_store_begin(struct mcpauth_store *store, struct mcpauth_err *err);
+bool mcpauth_store_commit(struct mcpauth_store *store, struct mcpauth_err *err);
+void mcpauth_store_rollback(struct mcpauth_store *store);
+
+/* --- users and sessions ---------------------------------------------------- */
+
+/* A local user. password_hash is an argon2id PHC string, owned. */
+struct mcpauth_user {
+	long long id;
+	char username[128];
+	char subject[64];  /* the access token's sub */
+	char *password_hash;
+	long long created_at;
+	long long disabled_at; /* 0: enabled */
+	long long last_login_at;
+};
+
+void mcpauth_user_free(struct mcpauth_user *user);
+void mcpauth_store_users_free(struct mcpauth_user *users, size_t count);
+
+/* Adds a user; a taken username is 400 invalid_request. *id may be NULL. */
+bool mcpauth_store_user_add(struct mcpauth_store *store, const char *username,
+			    const char *subject, const char *password_hash,
+			    long long now, long long *id,
+			    struct mcpauth_err *err);
+
+/* The user named username, or *out NULL. */
+bool mcpauth_store_user_get(struct mcpauth_store *store, const char *username,
+			    struct mcpauth_user **out, struct mcpauth_err *err);
+
+/* The user with id, or *out NULL. */
+bool mcpauth_store_user_get_id(struct mcpauth_store *store, long long id,
+			       struct mcpauth_user **out,
+			       struct mcpauth_err *err);
+
+/* Every user by username (password_hash left NULL). */
+bool mcpauth_store_user_list(struct mcpauth_store *store,
+			     struct mcpauth_user **users, size_t *count,
+			     struct mcpauth_err *err);
+
+/* Replaces the password hash; ends the user's sessions. *found. */
+bool mcpauth_store_user_set_password(struct mcpauth_store *store,
+				     const char *username, const char *hash,
+				     bool *found, struct mcpauth_err *err);
+
+/*
+ * Disables (at > 0) or enables (at 0) a user. Disabling ends the user's
+ * sessions and revokes every refresh and access token issued for the user.
+ * *found.
+ */
+bool mcpauth_store_user_set_disabled(struct mcpauth_store *store,
+				     const char *username, long long at,
+				     bool *found, struct mcpauth_err *err);
+
+/* Records a successful sign-in. */
+bool mcpauth_store_user_login(struct mcpauth_store *store, long long id,
+			      long long now, struct mcpauth_err *err);
+
+/* Stores a session by the hash of its id. */
+bool mcpauth_store_session_add(struct mcpauth_store *store, const char *id_hash,
+			       long long user_id, long long auth_time,
+			       long long now, long long expires_at,
+			       struct mcpauth_err *err);
+
+/*
+ * The unexpired session with id_hash whose user is enabled: *user_id and
+ * *auth_time, or *found false.
+ */
+bool mcpauth_store_session_get(struct mcpauth_store *store, const char *id_hash,
+			       long long now, long long *user_id,
+			       long long *auth_time, bool *found,
+			       struct mcpauth_err *err);
+
+bool mcpauth_store_session_delete(struct mcpauth_store *store,
+				  const char *id_hash, struct mcpauth_err *err);
+
+/* --- authorization requests and consents ------------------------------------ */
+
+/* A validated authorization request waiting for sign-in or consent. */
+struct mcpauth_authz_request {
+	char *browser_hash;
+	char *csrf_hash;
+	char *client_id;
+	char *redirect_uri;
+	char *scope;
+	char *resource;
+	char *state;          /* may be NULL */
+	char *code_challenge;
+	bool force_login;
+	bool force_consent;
+	char *session_hash;   /* NULL until a session signed in for it */
+	long long created_at;
+	long long expires_at;
+};
+
+void mcpauth_authz_request_free(struct mcpauth_authz_request *r);
+
+bool mcpauth_store_authz_add(struct mcpauth_store *store, const char *id_hash,
+			     const struct mcpauth_authz_request *r,
+			     struct mcpauth_err *err);
+
+/* The unexpired request with id_hash, or *out NULL. */
+bool mcpauth_store_authz_get(struct mcpauth_store *store, const char *id_hash,
+			     long long now,
+			     struct mcpauth_authz_request **out,
+			     struct mcpauth_err *err);
+
+/* Records the session that signed in for the request; clears force_login. */
+bool mcpauth_store_authz_set_session(struct mcpauth_store *store,
+				     const char *id_hash,
+				     const char *session_hash,
+				     struct mcpauth_err *err);
+
+bool mcpauth_store_authz_delete(struct mcpauth_store *store,
+				const char *id_hash, struct mcpauth_err *err);
+
+/* The scope the user granted the client at resource, *scope NULL if none. */
+bool mcpauth_store_consent_get(struct mcpauth_store *store, long long user_id,
+			       const char *client_id, const char *resource,
+			       char **scope, struct mcpauth_err *err);
+
+/* Stores (replaces) the granted scope. */
+bool mcpauth_store_consent_set(struct mcpauth_store *store, long long user_id,
+			       const char *client_id, const char *resource,
+			       const char *scope, long long now,
+			       struct mcpauth_err *err);
+
+/*
+ * Revokes consents: of user (username) for client_id, or for every client
+ * when client_id is NULL. *count says how many.
+ */
+bool mcpauth_store_consent_revoke(struct mcpauth_store *store,
+				  const char *username, const char *client_id,
+				  long *count, struct mcpauth_err *err);
+
+/* Sets the client's first_party flag (consent skipped). *found. */
+bool mcpauth_store_client_set_first_party(struct mcpauth_store *store,
+					  const char *client_id,
+					  bool first_party, bool *found,
+					  struct mcpauth_err *err);
+
+/* --- codes and tokens ---------------------------------------------------- */
+
+/* An authorization code's binding (RFC 6749 §4.1.2, RFC 7636, RFC 8707). */
+struct mcpauth_code {
+	char *client_id;
+	long long user_id;
+	char *redirect_uri;
+	char *code_challenge;
+	char *resource;
+	char *scope;
+	long long auth_time;
+	long long created_at;
+	long long expires_at;
+	long long consumed_at; /* 0: not yet */
+	char *family_id;       /* set at redemption */
+};
+
+void mcpauth_code_free(struct mcpauth_code *code);
+
+bool mcpauth_store_code_add(struct mcpauth_store *store, const char *code_hash,
+			    const struct mcpauth_code *code,
+			    struct mcpauth_err *err);
+
+/* In the caller's transaction: the code with code_hash, or *out NULL. */
+bool mcpauth_store_code_get(struct mcpauth_store *store, const char *code_hash,
+			    struct mcpauth_code **out, struct mcpauth_err *err);
+
+/*
+ * In the caller's transaction: marks the code redeemed, recording the
+ * family issued for it. *won is false when it was redeemed already.
+ */
+bool mcpauth_store_code_consume(struct mcpauth_store *store,
+				const char *code_hash, const char *family_id,
+				long long now, bool *won,
+				struct mcpauth_err *err);
+
+/* A refresh token as stored. */
+struct mcpauth_refresh {
+	char *family_id;
+	char *client_id;
+	long long user_id;
+	char *resource;
+	char *scope;
+	long long auth_time;
+	long long created_at;
+	long long expires_at;
+	long long rotated_at; /* 0: current member of its family */
+	long long revoked_at; /* 0: not revoked */
+};
+
+void mcpauth_refresh_free(struct mcpauth_refresh *r);
+
+/* In the caller's transaction. */
+bool mcpauth_store_refresh_add(struct mcpauth_store *store,
+			       const char *token_hash,
+			       const struct mcpauth_refresh *r,
+			       struct mcpauth_err *err);
+
+/* In the caller's transaction: the token with token_hash, or *out NULL. */
+bool mcpauth_store_refresh_get(struct mcpauth_store *store,
+			       const char *token_hash,
+			       struct mcpauth_refresh **out,
+			       struct mcpauth_err *err);
+
+/*
+ * In the caller's transaction: marks the token rotated if it is current and
+ * not revoked; *won false otherwise.
+ */
+bool mcpauth_store_refresh_rotate(struct mcpauth_store *store,
+				  const char *token_hash, long long now,
+				  bool *won, struct mcpauth_err *err);
+
+/*
+ * In the caller's transaction: revokes every refresh and access token of
+ * the family.
+ */
+bool mcpauth_store_family_revoke(struct mcpauth_store *store,
+				 const char *family_id, long long now,
+				 struct mcpauth_err *err);
+
+/* An issued access token (a JWT) by its jti. */
+struct mcpauth_access {
+	char jti[64];
+	char family_id[64]; /* "" for none */
+	char *client_id;
+	long long user_id;  /* 0: a machine client's token */
+	char *resource;
+	char *scope;
+	long long issued_at;
+	long long expires_at;
+	long long revoked_at;
+};
+
+void mcpauth_access_free(struct mcpauth_access *a);
+
+/* In the caller's transaction. */
+bool mcpauth_store_access_add(struct mcpauth_store *store,
+			      const struct mcpauth_access *a,
+			      struct mcpauth_err *err);
+
+/* The access token with jti, or *out NULL. */
+bool mcpauth_store_access_get(struct mcpauth_store *store, const char *jti,
+			      struct mcpauth_access **out,
+			      struct mcpauth_err *err);
+
+/* Revokes one access token; *found. */
+bool mcpauth_store_access_revoke(struct mcpauth_store *store, const char *jti,
+				 long long now, bool *found,
+				 struct mcpauth_err *err);
+
+/*
+ * Housekeeping for sign-in and tokens: removes expired sessions,
+ * authorization requests, codes (expired over a day), refresh tokens and
+ * access tokens past their expiry. *removed counts rows.
+ */
+bool mcpauth_store_gc_tokens(struct mcpauth_store *store, long long now,
+			     long *removed, struct mcpauth_err *err);
 
 #endif

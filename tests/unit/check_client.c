@@ -78,7 +78,6 @@ START_TEST(test_redirect_uri_accepted)
 		{ "https://app.example.com/cb", false },
 		{ "https://app.example.com:8443/cb?x=1&y=2", false },
 		{ "https://app.example.com", false },
-		{ "HTTPS://app.example.com/cb", false },
 		{ "cursor://anysphere.cursor-retrieval/oauth/callback", true },
 		{ "com.example.app:/oauth2redirect", true },
 		{ "com.example.app:/cb", true },
@@ -134,6 +133,21 @@ START_TEST(test_redirect_uri_refused)
 		{ "vbscript:x", true },
 		{ "file:///etc/passwd", true },
 		{ "blob:https://a.example/x", true },
+		/* one spelling: lowercase scheme and host, ASCII hosts */
+		{ "HTTPS://app.example.com/cb", false },
+		{ "Http://127.0.0.1:8080/cb", true },
+		{ "http://LOCALHOST:8080/cb", true },
+		{ "https://App.Example.com/cb", false },
+		{ "https://good.com\xe3\x80\x82" "evil.com/cb", false },
+		{ "https://ex\xd0\xb0" "mple.com/cb", false },
+		{ "Cursor://anysphere.cursor-retrieval/cb", true },
+		/* schemes that start OS handlers */
+		{ "ms-msdt:/id", true },
+		{ "search-ms:query=x", true },
+		{ "vnd.ms-word:ofe|u|https://a.example/x", true },
+		{ "intent://a.example/x", true },
+		{ "jar:https://a.example/x!/", true },
+		{ "shell:startup", true },
 		/* schemes handed to other programs, and placeholders */
 		{ "mailto:ops@a.example", true },
 		{ "view-source:https://a.example/", true },
@@ -1020,7 +1034,7 @@ static void add_client(const char *id, const char *method, const char *secret,
 
 	if (secret != NULL)
 		c.secret_hash = mcpauth_crypto_sha256_b64url(secret);
-	ck_assert_msg(mcpauth_store_client_add(store, &c, 0, &a, &err), "%s",
+	ck_assert_msg(mcpauth_store_client_add(store, &c, 0, NULL, &a, &err), "%s",
 		      err.description);
 	free(c.secret_hash);
 }

@@ -138,9 +138,12 @@ static void expect_error(struct mcpauth_resp *resp, int status,
 	ck_assert_str_eq(check_header(resp, "Cache-Control"), "no-store");
 	ck_assert_uint_eq(headers(resp, "Cache-Control"), 1);
 	ck_assert_str_eq(check_header(resp, "Access-Control-Allow-Origin"), "*");
+	/* RFC 6750 §3.1: the error code only when a token was sent. */
 	if (!strcmp(code, "invalid_token"))
-		ck_assert_str_eq(check_header(resp, "WWW-Authenticate"),
-				 "Bearer error=\"invalid_token\"");
+		ck_assert(!strcmp(check_header(resp, "WWW-Authenticate"),
+				  "Bearer error=\"invalid_token\"") ||
+			  !strcmp(check_header(resp, "WWW-Authenticate"),
+				  "Bearer"));
 	json_object_put(o);
 	mcpauth_resp_free(resp);
 }
@@ -411,7 +414,7 @@ START_TEST(test_register_public)
 				 "actor = 'client' AND client_id = ?1 AND "
 				 "address = '" ADDR "' AND software_id = "
 				 "'inspector' AND client_name = "
-				 "'MCP \"Inspector\"' AND error IS NULL",
+				 "'MCP ''Inspector''' AND error IS NULL",
 				 id),
 			 1);
 	json_object_put(o);
@@ -734,6 +737,8 @@ START_TEST(test_manage_bad_token)
 	static const char *const methods[] = { "GET", "PUT", "DELETE" };
 	char put[512];
 
+	/* Many refusals from one address: the limit is tested apart. */
+	reopen("registration_rate_limit = 0");
 	register_ok(NATIVE, &r);
 	register_ok(NATIVE, &other);
 	snprintf(put, sizeof(put),
@@ -1380,7 +1385,7 @@ END_TEST
 START_TEST(test_gc)
 {
 	struct mcpauth_err err = { 0 };
-	struct reg idle, fresh, used;
+	struct reg idle, fresh, used, updated;
 	long removed = -1, audits = -1;
 	long long now = (long long)time(NULL);
 	char *uris[] = { "https://app.example.com/cb" };
@@ -1404,7 +1409,12 @@ START_TEST(test_gc)
 	register_ok(NATIVE, &idle);
 	register_ok(NATIVE, &fresh);
 	register_ok(NATIVE, &used);
-	ck_assert(mcpauth_store_client_add(ctx.store, &op, 0, &a, &err));
+	register_ok(NATIVE, &updated);
+	ck_assert(mcpauth_store_client_add(ctx.store, &op, 0, NULL, &a, &err));
+	/* Old and never used, but updated lately: an update is no use. */
+	sql_exec("UPDATE clients SET created_at = created_at - 100 * 86400 "
+		 "WHERE client_id = ?1",
+		 updated.id);
 	sql_exec("UPDATE clients SET created_at = created_at - 100 * 86400, "
 		 "updated_at = updated_at - 100 * 86400 WHERE client_id = ?1",
 		 idle.id);
@@ -1420,20 +1430,24 @@ START_TEST(test_gc)
 		 fresh.id);
 
 	/* 0: keep everything. */
-	ck_assert(mcpauth_store_gc(ctx.store, now, 0, 0, &removed, &audits,
+	ck_assert(mcpauth_store_gc(ctx.store, now, 0, 0, 0, &removed, &audits,
 				   &err));
 	ck_assert_int_eq(removed, 0);
 	ck_assert_int_eq(audits, 0);
-	ck_assert_int_eq(clients(), 4);
+	ck_assert_int_eq(clients(), 5);
 
 	ck_assert_msg(mcpauth_store_gc(ctx.store, now,
 				       now - ctx.conf->dynamic_client_idle_expiry,
-				       now - ctx.conf->audit_retention,
+				       0, now - ctx.conf->audit_retention,
 				       &removed, &audits, &err),
 		      "%s", err.description);
-	ck_assert_int_eq(removed, 1);
+	ck_assert_int_eq(removed, 2);
 	ck_assert_int_eq(audits, 1);
 	ck_assert_int_eq(clients(), 3);
+	ck_assert_int_eq(sql_int("SELECT count(*) FROM clients WHERE "
+				 "client_id = ?1",
+				 updated.id),
+			 0);
 	ck_assert_int_eq(sql_int("SELECT count(*) FROM clients WHERE "
 				 "client_id = ?1",
 				 idle.id),
@@ -1460,6 +1474,23 @@ START_TEST(test_gc)
 	/* The removed client's token opens nothing. */
 	expect_error(manage("GET", idle.id, idle.token, NULL), 401,
 		     "invalid_token");
+	/* Registered a week ago and never used: the unused rule. */
+	sql_exec("UPDATE clients SET created_at = created_at - 8 * 86400 "
+		 "WHERE client_id = ?1",
+		 fresh.id);
+	ck_assert(mcpauth_store_gc(ctx.store, now, 0,
+				   now - ctx.conf->dynamic_client_unused_expiry,
+				   0, &removed, &audits, &err));
+	ck_assert_int_eq(removed, 1);
+	ck_assert_int_eq(sql_int("SELECT count(*) FROM clients WHERE "
+				 "client_id = ?1",
+				 fresh.id),
+			 0);
+	/* Used (long ago as registered) is not unused. */
+	ck_assert_int_eq(sql_int("SELECT count(*) FROM clients WHERE "
+				 "client_id = ?1",
+				 used.id),
+			 1);
 }
 END_TEST
 
@@ -1570,6 +1601,84 @@ START_TEST(test_manage_put_keeps_secret_when_switched_off)
 }
 END_TEST
 
+/*
+ * Guessing registration access tokens is rate limited per address like
+ * registration, and the flood is audited once; RFC 6750 §3.1: no error code
+ * in WWW-Authenticate when no token was sent at all.
+ */
+START_TEST(test_manage_guessing_limited)
+{
+	struct mcpauth_resp *resp;
+	struct reg r;
+
+	reopen("registration_rate_limit = 3");
+	register_ok(NATIVE, &r);
+	resp = manage("GET", r.id, NULL, NULL);
+	ck_assert_str_eq(check_header(resp, "WWW-Authenticate"), "Bearer");
+	expect_error(resp, 401, "invalid_token");
+	resp = manage("GET", r.id, "wrong", NULL);
+	ck_assert_str_eq(check_header(resp, "WWW-Authenticate"),
+			 "Bearer error=\"invalid_token\"");
+	expect_error(resp, 401, "invalid_token");
+	expect_error(manage("DELETE", r.id, "wrong", NULL), 401,
+		     "invalid_token");
+	for (int i = 0; i < 5; i++) {
+		resp = manage("GET", r.id, "wrong", NULL);
+		ck_assert_ptr_nonnull(check_header(resp, "Retry-After"));
+		expect_error(resp, 429, "temporarily_unavailable");
+	}
+	/* Even the right token waits: the address is limited. */
+	expect_error(manage("GET", r.id, r.token, NULL), 429,
+		     "temporarily_unavailable");
+	ck_assert_int_eq(sql_int("SELECT count(*) FROM audit_log WHERE "
+				 "status = 429",
+				 NULL),
+			 1);
+	/* Another address is not. */
+	resp = run("GET", REG "/x", NULL, NULL, NULL, ADDR2);
+	mcpauth_resp_free(resp);
+	{
+		char path[256], auth[300];
+		snprintf(path, sizeof(path), REG "/%s", r.id);
+		snprintf(auth, sizeof(auth), "Bearer %s", r.token);
+		resp = run("GET", path, NULL, NULL, auth, ADDR2);
+		ck_assert_int_eq(resp->status, 200);
+		mcpauth_resp_free(resp);
+	}
+}
+END_TEST
+
+/* IPv6 addresses of one /64 share one limit. */
+START_TEST(test_rate_ipv6_prefix)
+{
+	struct mcpauth_resp *resp;
+
+	reopen("registration_rate_limit = 1");
+	resp = run("POST", REG, JSON, NATIVE, NULL, "2001:db8:1:2::10");
+	ck_assert_int_eq(resp->status, 201);
+	mcpauth_resp_free(resp);
+	resp = run("POST", REG, JSON, NATIVE, NULL, "2001:db8:1:2:ffff::99");
+	expect_error(resp, 429, "temporarily_unavailable");
+	resp = run("POST", REG, JSON, NATIVE, NULL, "2001:db8:1:3::10");
+	ck_assert_int_eq(resp->status, 201);
+	mcpauth_resp_free(resp);
+	ck_assert_int_eq(sql_int("SELECT count(*) FROM audit_log WHERE "
+				 "rate_key = '2001:db8:1:2::/64'",
+				 NULL),
+			 2);
+}
+END_TEST
+
+/* With registration off, probes leave no audit rows. */
+START_TEST(test_register_disabled_not_audited)
+{
+	reopen("dynamic_registration = no");
+	for (int i = 0; i < 3; i++)
+		expect_error(post(NATIVE), 404, "invalid_request");
+	ck_assert_int_eq(audit_rows(), 0);
+}
+END_TEST
+
 Suite *check_register_suite(void)
 {
 	Suite *s = suite_create("register");
@@ -1610,6 +1719,9 @@ Suite *check_register_suite(void)
 	tcase_add_test(tc, test_rate_retry_after_is_honest);
 	tcase_add_test(tc, test_rate_limit_off);
 	tcase_add_test(tc, test_rate_flood_audited_once);
+	tcase_add_test(tc, test_manage_guessing_limited);
+	tcase_add_test(tc, test_rate_ipv6_prefix);
+	tcase_add_test(tc, test_register_disabled_not_audited);
 	tcase_add_test(tc, test_initial_token);
 	tcase_add_test(tc, test_initial_token_not_required);
 	suite_add_tcase(s, tc);

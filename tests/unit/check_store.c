@@ -1,4 +1,7 @@
-/* check_store.c: migrations, the version gate and signing-key rows in SQLite. */
+/*
+ * check_store.c: migrations, the version gate, signing keys, users, sessions,
+ * authorization requests, consents, codes and tokens in SQLite.
+ */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -264,6 +267,936 @@ START_TEST(test_one_active_enforced_by_schema)
 }
 END_TEST
 
+/* --- users, sessions, requests, consents, codes and tokens --------------- */
+
+#define NOW 1700000000LL
+
+static void add_client(struct mcpauth_store *store, const char *id)
+{
+	char *uris[] = { "https://app.example.com/cb" };
+	struct mcpauth_client c = {
+		.client_id = (char *)id,
+		.source = "operator",
+		.auth_method = "none",
+		.application_type = "web",
+		.redirect_uris = uris,
+		.nredirect_uris = 1,
+		.grant_types = "authorization_code refresh_token",
+		.scope = "files:read",
+		.metadata = "{}",
+		.created_at = NOW,
+		.updated_at = NOW,
+	};
+	struct mcpauth_audit a = { .at = NOW, .event = "register",
+				   .actor = "admin", .client_id = id };
+	struct mcpauth_err err = { 0 };
+
+	ck_assert_msg(mcpauth_store_client_add(store, &c, 0, NULL, &a, &err), "%s",
+		      err.detail);
+}
+
+static long long add_user(struct mcpauth_store *store, const char *name)
+{
+	struct mcpauth_err err = { 0 };
+	char subject[64];
+	long long id = 0;
+
+	snprintf(subject, sizeof(subject), "sub-%s", name);
+	ck_assert_msg(mcpauth_store_user_add(store, name, subject,
+					     "$argon2id$v=19$x", NOW, &id,
+					     &err),
+		      "%s", err.detail);
+	ck_assert_int_gt(id, 0);
+	return id;
+}
+
+static void add_code(struct mcpauth_store *store, const char *hash,
+		     const char *client_id, long long user_id,
+		     long long expires_at)
+{
+	struct mcpauth_code c = {
+		.client_id = (char *)client_id,
+		.user_id = user_id,
+		.redirect_uri = "https://app.example.com/cb",
+		.code_challenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+		.resource = "https://mcp.example.com/",
+		.scope = "files:read",
+		.auth_time = NOW - 5,
+		.created_at = NOW,
+		.expires_at = expires_at,
+	};
+	struct mcpauth_err err = { 0 };
+
+	ck_assert_msg(mcpauth_store_code_add(store, hash, &c, &err), "%s",
+		      err.detail);
+}
+
+static void add_refresh(struct mcpauth_store *store, const char *hash,
+			const char *family, const char *client_id,
+			long long user_id, long long expires_at)
+{
+	struct mcpauth_refresh r = {
+		.family_id = (char *)family,
+		.client_id = (char *)client_id,
+		.user_id = user_id,
+		.resource = "https://mcp.example.com/",
+		.scope = "files:read",
+		.auth_time = NOW - 5,
+		.created_at = NOW,
+		.expires_at = expires_at,
+	};
+	struct mcpauth_err err = { 0 };
+
+	ck_assert_msg(mcpauth_store_refresh_add(store, hash, &r, &err), "%s",
+		      err.detail);
+}
+
+static void add_access(struct mcpauth_store *store, const char *jti,
+		       const char *family, const char *client_id,
+		       long long user_id, long long expires_at)
+{
+	struct mcpauth_access a = {
+		.client_id = (char *)client_id,
+		.user_id = user_id,
+		.resource = "https://mcp.example.com/",
+		.scope = "files:read",
+		.issued_at = NOW,
+		.expires_at = expires_at,
+	};
+	struct mcpauth_err err = { 0 };
+
+	snprintf(a.jti, sizeof(a.jti), "%s", jti);
+	snprintf(a.family_id, sizeof(a.family_id), "%s", family);
+	ck_assert_msg(mcpauth_store_access_add(store, &a, &err), "%s",
+		      err.detail);
+}
+
+static void add_authz(struct mcpauth_store *store, const char *id_hash,
+		      const char *client_id, long long expires_at)
+{
+	struct mcpauth_authz_request r = {
+		.browser_hash = "browser",
+		.csrf_hash = "csrf",
+		.client_id = (char *)client_id,
+		.redirect_uri = "https://app.example.com/cb",
+		.scope = "files:read",
+		.resource = "https://mcp.example.com/",
+		.code_challenge = "challenge",
+		.force_login = true,
+		.created_at = NOW,
+		.expires_at = expires_at,
+	};
+	struct mcpauth_err err = { 0 };
+
+	ck_assert_msg(mcpauth_store_authz_add(store, id_hash, &r, &err), "%s",
+		      err.detail);
+}
+
+/* Not NULL: what a getter must set to NULL when nothing is found. */
+static char sentinel;
+
+static bool session_found(struct mcpauth_store *store, const char *id_hash,
+			  long long now)
+{
+	struct mcpauth_err err = { 0 };
+	long long user_id = 0, auth_time = 0;
+	bool found = false;
+
+	ck_assert(mcpauth_store_session_get(store, id_hash, now, &user_id,
+					    &auth_time, &found, &err));
+	return found;
+}
+
+START_TEST(test_user_add_get_list)
+{
+	struct mcpauth_store *store = open_migrated();
+	struct mcpauth_err err = { 0 };
+	struct mcpauth_user *u = NULL, *list = NULL;
+	long long alice, bob, id = -1;
+	size_t n = 0;
+
+	bob = add_user(store, "bob");
+	alice = add_user(store, "alice");
+	ck_assert_int_ne(alice, bob);
+
+	ck_assert(mcpauth_store_user_get(store, "alice", &u, &err));
+	ck_assert_ptr_nonnull(u);
+	ck_assert_int_eq(u->id, alice);
+	ck_assert_str_eq(u->username, "alice");
+	ck_assert_str_eq(u->subject, "sub-alice");
+	ck_assert_str_eq(u->password_hash, "$argon2id$v=19$x");
+	ck_assert_int_eq(u->created_at, NOW);
+	ck_assert_int_eq(u->disabled_at, 0);
+	ck_assert_int_eq(u->last_login_at, 0);
+	mcpauth_user_free(u);
+
+	ck_assert(mcpauth_store_user_login(store, bob, NOW + 7, &err));
+	ck_assert(mcpauth_store_user_get_id(store, bob, &u, &err));
+	ck_assert_ptr_nonnull(u);
+	ck_assert_str_eq(u->username, "bob");
+	ck_assert_int_eq(u->last_login_at, NOW + 7);
+	mcpauth_user_free(u);
+
+	u = (void *)&sentinel; /* set to NULL when not found */
+	ck_assert(mcpauth_store_user_get(store, "carol", &u, &err));
+	ck_assert_ptr_null(u);
+	u = (void *)&sentinel;
+	ck_assert(mcpauth_store_user_get_id(store, 999, &u, &err));
+	ck_assert_ptr_null(u);
+	mcpauth_user_free(NULL);
+
+	/* A taken username is the caller's mistake, said plainly. */
+	ck_assert(!mcpauth_store_user_add(store, "alice", "sub-other", "h",
+					  NOW, &id, &err));
+	ck_assert_int_eq(err.status, 400);
+	ck_assert_str_eq(err.code, "invalid_request");
+	ck_assert_str_eq(err.description, "user 'alice' exists");
+	ck_assert_int_eq(id, -1);
+	/* A subject collision is not: it is the server's own random value. */
+	ck_assert(!mcpauth_store_user_add(store, "carol", "sub-alice", "h",
+					  NOW, NULL, &err));
+	ck_assert_int_eq(err.status, 500);
+	ck_assert(mcpauth_store_user_add(store, "carol", "sub-carol", "h",
+					 NOW, NULL, &err));
+
+	ck_assert(mcpauth_store_user_list(store, &list, &n, &err));
+	ck_assert_uint_eq(n, 3);
+	ck_assert_str_eq(list[0].username, "alice");
+	ck_assert_str_eq(list[1].username, "bob");
+	ck_assert_str_eq(list[2].username, "carol");
+	ck_assert_ptr_null(list[0].password_hash);
+	ck_assert_int_eq(list[1].last_login_at, NOW + 7);
+	mcpauth_store_users_free(list, n);
+	mcpauth_store_users_free(NULL, 0);
+	mcpauth_store_free(store);
+	ck_assert_int_eq(sql_int("SELECT count(*) FROM users_view"), 3);
+}
+END_TEST
+
+START_TEST(test_session_lifecycle)
+{
+	struct mcpauth_store *store = open_migrated();
+	struct mcpauth_err err = { 0 };
+	long long alice = add_user(store, "alice");
+	long long user_id = 0, auth_time = 0;
+	bool found = false;
+
+	ck_assert(mcpauth_store_session_add(store, "s1", alice, NOW - 10, NOW,
+					    NOW + 3600, &err));
+	ck_assert(mcpauth_store_session_get(store, "s1", NOW + 1, &user_id,
+					    &auth_time, &found, &err));
+	ck_assert(found);
+	ck_assert_int_eq(user_id, alice);
+	ck_assert_int_eq(auth_time, NOW - 10);
+	/* Expired at expires_at exactly. */
+	ck_assert(session_found(store, "s1", NOW + 3599));
+	ck_assert(!session_found(store, "s1", NOW + 3600));
+	ck_assert(!session_found(store, "nope", NOW));
+	/* A session id is unique. */
+	ck_assert(!mcpauth_store_session_add(store, "s1", alice, NOW, NOW,
+					     NOW + 1, &err));
+	ck_assert_int_eq(err.status, 500);
+	ck_assert(mcpauth_store_session_delete(store, "s1", &err));
+	ck_assert(!session_found(store, "s1", NOW));
+	ck_assert(mcpauth_store_session_delete(store, "s1", &err));
+	/* Only for a user that exists (foreign keys are on). */
+	ck_assert(!mcpauth_store_session_add(store, "s2", alice + 100, NOW,
+					     NOW, NOW + 1, &err));
+	mcpauth_store_free(store);
+}
+END_TEST
+
+START_TEST(test_password_change_ends_sessions)
+{
+	struct mcpauth_store *store = open_migrated();
+	struct mcpauth_err err = { 0 };
+	long long alice = add_user(store, "alice");
+	long long bob = add_user(store, "bob");
+	struct mcpauth_user *u = NULL;
+	bool found = false;
+
+	ck_assert(mcpauth_store_session_add(store, "a1", alice, NOW, NOW,
+					    NOW + 3600, &err));
+	ck_assert(mcpauth_store_session_add(store, "a2", alice, NOW, NOW,
+					    NOW + 3600, &err));
+	ck_assert(mcpauth_store_session_add(store, "b1", bob, NOW, NOW,
+					    NOW + 3600, &err));
+	ck_assert(mcpauth_store_user_set_password(store, "alice", "new-hash",
+						  &found, &err));
+	ck_assert(found);
+	ck_assert(!session_found(store, "a1", NOW));
+	ck_assert(!session_found(store, "a2", NOW));
+	ck_assert(session_found(store, "b1", NOW));
+	ck_assert(mcpauth_store_user_get(store, "alice", &u, &err));
+	ck_assert_str_eq(u->password_hash, "new-hash");
+	mcpauth_user_free(u);
+
+	found = true;
+	ck_assert(mcpauth_store_user_set_password(store, "carol", "x", &found,
+						  &err));
+	ck_assert(!found);
+	ck_assert(session_found(store, "b1", NOW));
+	mcpauth_store_free(store);
+}
+END_TEST
+
+START_TEST(test_disable_user)
+{
+	struct mcpauth_store *store = open_migrated();
+	struct mcpauth_err err = { 0 };
+	struct mcpauth_refresh *r = NULL;
+	struct mcpauth_access *a = NULL;
+	struct mcpauth_user *u = NULL;
+	long long alice, bob;
+	bool found = false;
+
+	add_client(store, "c1");
+	alice = add_user(store, "alice");
+	bob = add_user(store, "bob");
+	ck_assert(mcpauth_store_session_add(store, "a1", alice, NOW, NOW,
+					    NOW + 3600, &err));
+	ck_assert(mcpauth_store_session_add(store, "b1", bob, NOW, NOW,
+					    NOW + 3600, &err));
+	add_refresh(store, "ra", "fa", "c1", alice, NOW + 86400);
+	add_refresh(store, "rb", "fb", "c1", bob, NOW + 86400);
+	add_access(store, "ja", "fa", "c1", alice, NOW + 3600);
+	add_access(store, "ja-old", "fa", "c1", alice, NOW + 3600);
+	add_access(store, "jb", "fb", "c1", bob, NOW + 3600);
+	add_access(store, "jm", "", "c1", 0, NOW + 3600);
+	ck_assert(mcpauth_store_access_revoke(store, "ja-old", NOW + 1, &found,
+					      &err));
+
+	ck_assert(mcpauth_store_user_set_disabled(store, "alice", NOW + 10,
+						  &found, &err));
+	ck_assert(found);
+	ck_assert(!session_found(store, "a1", NOW + 20));
+	ck_assert(session_found(store, "b1", NOW + 20));
+	ck_assert(mcpauth_store_refresh_get(store, "ra", &r, &err));
+	ck_assert_int_eq(r->revoked_at, NOW + 10);
+	mcpauth_refresh_free(r);
+	ck_assert(mcpauth_store_refresh_get(store, "rb", &r, &err));
+	ck_assert_int_eq(r->revoked_at, 0);
+	mcpauth_refresh_free(r);
+	ck_assert(mcpauth_store_access_get(store, "ja", &a, &err));
+	ck_assert_int_eq(a->revoked_at, NOW + 10);
+	mcpauth_access_free(a);
+	/* An earlier revocation keeps its time. */
+	ck_assert(mcpauth_store_access_get(store, "ja-old", &a, &err));
+	ck_assert_int_eq(a->revoked_at, NOW + 1);
+	mcpauth_access_free(a);
+	ck_assert(mcpauth_store_access_get(store, "jb", &a, &err));
+	ck_assert_int_eq(a->revoked_at, 0);
+	mcpauth_access_free(a);
+	ck_assert(mcpauth_store_access_get(store, "jm", &a, &err));
+	ck_assert_int_eq(a->revoked_at, 0);
+	mcpauth_access_free(a);
+	ck_assert(mcpauth_store_user_get(store, "alice", &u, &err));
+	ck_assert_int_eq(u->disabled_at, NOW + 10);
+	mcpauth_user_free(u);
+
+	/* A disabled user's sessions are not found, even one added later. */
+	ck_assert(mcpauth_store_session_add(store, "a2", alice, NOW, NOW,
+					    NOW + 3600, &err));
+	ck_assert(!session_found(store, "a2", NOW + 20));
+	/* Enabling brings the session back, not the tokens. */
+	ck_assert(mcpauth_store_user_set_disabled(store, "alice", 0, &found,
+						  &err));
+	ck_assert(found);
+	ck_assert(session_found(store, "a2", NOW + 20));
+	ck_assert(mcpauth_store_user_get(store, "alice", &u, &err));
+	ck_assert_int_eq(u->disabled_at, 0);
+	mcpauth_user_free(u);
+	ck_assert(mcpauth_store_refresh_get(store, "ra", &r, &err));
+	ck_assert_int_eq(r->revoked_at, NOW + 10);
+	mcpauth_refresh_free(r);
+
+	found = true;
+	ck_assert(mcpauth_store_user_set_disabled(store, "carol", NOW, &found,
+						  &err));
+	ck_assert(!found);
+	mcpauth_store_free(store);
+}
+END_TEST
+
+START_TEST(test_authz_request)
+{
+	struct mcpauth_store *store = open_migrated();
+	struct mcpauth_err err = { 0 };
+	struct mcpauth_authz_request *r = NULL;
+
+	add_client(store, "c1");
+	add_authz(store, "req1", "c1", NOW + 600);
+	ck_assert(mcpauth_store_authz_get(store, "req1", NOW + 599, &r, &err));
+	ck_assert_ptr_nonnull(r);
+	ck_assert_str_eq(r->browser_hash, "browser");
+	ck_assert_str_eq(r->csrf_hash, "csrf");
+	ck_assert_str_eq(r->client_id, "c1");
+	ck_assert_str_eq(r->redirect_uri, "https://app.example.com/cb");
+	ck_assert_str_eq(r->scope, "files:read");
+	ck_assert_str_eq(r->resource, "https://mcp.example.com/");
+	ck_assert_ptr_null(r->state);
+	ck_assert_str_eq(r->code_challenge, "challenge");
+	ck_assert(r->force_login);
+	ck_assert(!r->force_consent);
+	ck_assert_ptr_null(r->session_hash);
+	ck_assert_int_eq(r->created_at, NOW);
+	ck_assert_int_eq(r->expires_at, NOW + 600);
+	mcpauth_authz_request_free(r);
+
+	/* Expired at expires_at. */
+	r = (void *)&sentinel;
+	ck_assert(mcpauth_store_authz_get(store, "req1", NOW + 600, &r, &err));
+	ck_assert_ptr_null(r);
+	r = (void *)&sentinel;
+	ck_assert(mcpauth_store_authz_get(store, "nope", NOW, &r, &err));
+	ck_assert_ptr_null(r);
+
+	ck_assert(mcpauth_store_authz_set_session(store, "req1", "sess", &err));
+	ck_assert(mcpauth_store_authz_get(store, "req1", NOW, &r, &err));
+	ck_assert_str_eq(r->session_hash, "sess");
+	ck_assert(!r->force_login);
+	mcpauth_authz_request_free(r);
+
+	ck_assert(mcpauth_store_authz_delete(store, "req1", &err));
+	ck_assert(mcpauth_store_authz_get(store, "req1", NOW, &r, &err));
+	ck_assert_ptr_null(r);
+	mcpauth_authz_request_free(NULL);
+	/* Only for a registered client. */
+	{
+		struct mcpauth_authz_request bad = {
+			.browser_hash = "b", .csrf_hash = "c",
+			.client_id = "unknown", .redirect_uri = "u",
+			.scope = "s", .resource = "r", .state = "xyz",
+			.code_challenge = "cc", .expires_at = NOW + 1,
+		};
+		ck_assert(!mcpauth_store_authz_add(store, "req2", &bad, &err));
+		ck_assert_int_eq(err.status, 500);
+	}
+	mcpauth_store_free(store);
+}
+END_TEST
+
+START_TEST(test_consents)
+{
+	struct mcpauth_store *store = open_migrated();
+	struct mcpauth_err err = { 0 };
+	const char *res = "https://mcp.example.com/";
+	long long alice, bob;
+	char *scope = NULL;
+	long count = -1;
+
+	add_client(store, "c1");
+	add_client(store, "c2");
+	alice = add_user(store, "alice");
+	bob = add_user(store, "bob");
+
+	scope = &sentinel;
+	ck_assert(mcpauth_store_consent_get(store, alice, "c1", res, &scope,
+					    &err));
+	ck_assert_ptr_null(scope);
+	ck_assert(mcpauth_store_consent_set(store, alice, "c1", res,
+					    "files:read", NOW, &err));
+	ck_assert(mcpauth_store_consent_get(store, alice, "c1", res, &scope,
+					    &err));
+	ck_assert_str_eq(scope, "files:read");
+	free(scope);
+	/* Set replaces. */
+	ck_assert(mcpauth_store_consent_set(store, alice, "c1", res,
+					    "files:read files:write", NOW + 1,
+					    &err));
+	ck_assert(mcpauth_store_consent_get(store, alice, "c1", res, &scope,
+					    &err));
+	ck_assert_str_eq(scope, "files:read files:write");
+	free(scope);
+	/* Per resource, per client, per user. */
+	ck_assert(mcpauth_store_consent_get(store, alice, "c1",
+					    "https://other.example/", &scope,
+					    &err));
+	ck_assert_ptr_null(scope);
+	ck_assert(mcpauth_store_consent_get(store, bob, "c1", res, &scope,
+					    &err));
+	ck_assert_ptr_null(scope);
+	ck_assert(mcpauth_store_consent_set(store, alice, "c1",
+					    "https://other.example/", "a", NOW,
+					    &err));
+	ck_assert(mcpauth_store_consent_set(store, alice, "c2", res, "b", NOW,
+					    &err));
+	ck_assert(mcpauth_store_consent_set(store, bob, "c1", res, "c", NOW,
+					    &err));
+
+	ck_assert(mcpauth_store_consent_revoke(store, "alice", "c1", &count,
+					       &err));
+	ck_assert_int_eq(count, 2);
+	ck_assert(mcpauth_store_consent_get(store, alice, "c1", res, &scope,
+					    &err));
+	ck_assert_ptr_null(scope);
+	ck_assert(mcpauth_store_consent_get(store, alice, "c2", res, &scope,
+					    &err));
+	ck_assert_str_eq(scope, "b");
+	free(scope);
+	ck_assert(mcpauth_store_consent_revoke(store, "carol", NULL, &count,
+					       &err));
+	ck_assert_int_eq(count, 0);
+	ck_assert(mcpauth_store_consent_revoke(store, "alice", NULL, &count,
+					       &err));
+	ck_assert_int_eq(count, 1);
+	ck_assert(mcpauth_store_consent_get(store, bob, "c1", res, &scope,
+					    &err));
+	ck_assert_str_eq(scope, "c");
+	free(scope);
+	mcpauth_store_free(store);
+	ck_assert_int_eq(sql_int("SELECT count(*) FROM consents_view"), 1);
+}
+END_TEST
+
+START_TEST(test_client_first_party)
+{
+	struct mcpauth_store *store = open_migrated();
+	struct mcpauth_err err = { 0 };
+	struct mcpauth_client *c = NULL, **list = NULL;
+	size_t n = 0;
+	bool found = false;
+
+	add_client(store, "c1");
+	ck_assert(mcpauth_store_client_get(store, "c1", &c, &err));
+	ck_assert(!c->first_party);
+	mcpauth_client_free(c);
+	ck_assert(mcpauth_store_client_set_first_party(store, "c1", true,
+						       &found, &err));
+	ck_assert(found);
+	ck_assert_int_eq(sql_int("SELECT first_party FROM clients "
+				 "WHERE client_id = 'c1'"),
+			 1);
+	/* The authorization endpoint reads it with the client. */
+	ck_assert(mcpauth_store_client_get(store, "c1", &c, &err));
+	ck_assert(c->first_party);
+	mcpauth_client_free(c);
+	ck_assert(mcpauth_store_client_list(store, &list, &n, &err));
+	ck_assert_uint_eq(n, 1);
+	ck_assert(list[0]->first_party);
+	mcpauth_store_clients_free(list, n);
+	ck_assert(mcpauth_store_client_set_first_party(store, "c1", false,
+						       &found, &err));
+	ck_assert(found);
+	ck_assert_int_eq(sql_int("SELECT first_party FROM clients "
+				 "WHERE client_id = 'c1'"),
+			 0);
+	ck_assert(mcpauth_store_client_set_first_party(store, "nope", true,
+						       &found, &err));
+	ck_assert(!found);
+	mcpauth_store_free(store);
+}
+END_TEST
+
+START_TEST(test_code_consumed_once)
+{
+	struct mcpauth_store *store = open_migrated();
+	struct mcpauth_err err = { 0 };
+	struct mcpauth_code *c = NULL;
+	long long alice;
+	bool won = false;
+
+	add_client(store, "c1");
+	alice = add_user(store, "alice");
+	add_code(store, "code1", "c1", alice, NOW + 60);
+	ck_assert(mcpauth_store_code_get(store, "code1", &c, &err));
+	ck_assert_ptr_nonnull(c);
+	ck_assert_str_eq(c->client_id, "c1");
+	ck_assert_int_eq(c->user_id, alice);
+	ck_assert_str_eq(c->redirect_uri, "https://app.example.com/cb");
+	ck_assert_str_eq(c->code_challenge,
+			 "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM");
+	ck_assert_str_eq(c->resource, "https://mcp.example.com/");
+	ck_assert_str_eq(c->scope, "files:read");
+	ck_assert_int_eq(c->auth_time, NOW - 5);
+	ck_assert_int_eq(c->created_at, NOW);
+	ck_assert_int_eq(c->expires_at, NOW + 60);
+	ck_assert_int_eq(c->consumed_at, 0);
+	ck_assert_ptr_null(c->family_id);
+	mcpauth_code_free(c);
+
+	ck_assert(mcpauth_store_code_consume(store, "code1", "fam1", NOW + 1,
+					     &won, &err));
+	ck_assert(won);
+	ck_assert(mcpauth_store_code_consume(store, "code1", "fam2", NOW + 2,
+					     &won, &err));
+	ck_assert(!won);
+	ck_assert(mcpauth_store_code_get(store, "code1", &c, &err));
+	ck_assert_int_eq(c->consumed_at, NOW + 1);
+	ck_assert_str_eq(c->family_id, "fam1");
+	mcpauth_code_free(c);
+
+	won = true;
+	ck_assert(mcpauth_store_code_consume(store, "nope", "f", NOW, &won,
+					     &err));
+	ck_assert(!won);
+	c = (void *)&sentinel;
+	ck_assert(mcpauth_store_code_get(store, "nope", &c, &err));
+	ck_assert_ptr_null(c);
+	mcpauth_code_free(NULL);
+	/* A code hash is unique. */
+	{
+		struct mcpauth_code dup = {
+			.client_id = "c1", .user_id = alice,
+			.redirect_uri = "u", .code_challenge = "x",
+			.resource = "r", .scope = "s", .expires_at = NOW,
+		};
+		ck_assert(!mcpauth_store_code_add(store, "code1", &dup, &err));
+	}
+	mcpauth_store_free(store);
+}
+END_TEST
+
+START_TEST(test_refresh_rotated_once)
+{
+	struct mcpauth_store *store = open_migrated();
+	struct mcpauth_err err = { 0 };
+	struct mcpauth_refresh *r = NULL;
+	long long alice;
+	bool won = false;
+
+	add_client(store, "c1");
+	alice = add_user(store, "alice");
+	add_refresh(store, "r1", "fam1", "c1", alice, NOW + 86400);
+	ck_assert(mcpauth_store_refresh_get(store, "r1", &r, &err));
+	ck_assert_ptr_nonnull(r);
+	ck_assert_str_eq(r->family_id, "fam1");
+	ck_assert_str_eq(r->client_id, "c1");
+	ck_assert_int_eq(r->user_id, alice);
+	ck_assert_str_eq(r->resource, "https://mcp.example.com/");
+	ck_assert_str_eq(r->scope, "files:read");
+	ck_assert_int_eq(r->auth_time, NOW - 5);
+	ck_assert_int_eq(r->created_at, NOW);
+	ck_assert_int_eq(r->expires_at, NOW + 86400);
+	ck_assert_int_eq(r->rotated_at, 0);
+	ck_assert_int_eq(r->revoked_at, 0);
+	mcpauth_refresh_free(r);
+
+	ck_assert(mcpauth_store_refresh_rotate(store, "r1", NOW + 1, &won,
+					       &err));
+	ck_assert(won);
+	ck_assert(mcpauth_store_refresh_rotate(store, "r1", NOW + 2, &won,
+					       &err));
+	ck_assert(!won);
+	ck_assert(mcpauth_store_refresh_get(store, "r1", &r, &err));
+	ck_assert_int_eq(r->rotated_at, NOW + 1);
+	mcpauth_refresh_free(r);
+
+	/* A revoked token is never rotated. */
+	add_refresh(store, "r2", "fam2", "c1", alice, NOW + 86400);
+	ck_assert(mcpauth_store_family_revoke(store, "fam2", NOW, &err));
+	ck_assert(mcpauth_store_refresh_rotate(store, "r2", NOW + 1, &won,
+					       &err));
+	ck_assert(!won);
+	ck_assert(mcpauth_store_refresh_rotate(store, "nope", NOW, &won,
+					       &err));
+	ck_assert(!won);
+	r = (void *)&sentinel;
+	ck_assert(mcpauth_store_refresh_get(store, "nope", &r, &err));
+	ck_assert_ptr_null(r);
+	mcpauth_refresh_free(NULL);
+	mcpauth_store_free(store);
+	ck_assert_int_eq(sql_int("SELECT count(*) FROM refresh_tokens_view "
+				 "WHERE rotated IS NOT NULL"),
+			 1);
+}
+END_TEST
+
+START_TEST(test_family_revoke)
+{
+	struct mcpauth_store *store = open_migrated();
+	struct mcpauth_err err = { 0 };
+	long long alice;
+	bool found = false;
+
+	add_client(store, "c1");
+	alice = add_user(store, "alice");
+	add_refresh(store, "r1", "fam1", "c1", alice, NOW + 86400);
+	add_refresh(store, "r2", "fam1", "c1", alice, NOW + 86400);
+	add_refresh(store, "r3", "fam2", "c1", alice, NOW + 86400);
+	add_access(store, "j1", "fam1", "c1", alice, NOW + 3600);
+	add_access(store, "j2", "fam1", "c1", alice, NOW + 3600);
+	add_access(store, "j3", "fam2", "c1", alice, NOW + 3600);
+	ck_assert(mcpauth_store_access_revoke(store, "j2", NOW + 1, &found,
+					      &err));
+
+	ck_assert(mcpauth_store_family_revoke(store, "fam1", NOW + 5, &err));
+	mcpauth_store_free(store);
+	ck_assert_int_eq(sql_int("SELECT count(*) FROM refresh_tokens WHERE "
+				 "family_id = 'fam1' AND revoked_at = "
+				 "1700000005"),
+			 2);
+	ck_assert_int_eq(sql_int("SELECT count(*) FROM refresh_tokens WHERE "
+				 "family_id = 'fam2' AND revoked_at IS NULL"),
+			 1);
+	ck_assert_int_eq(sql_int("SELECT revoked_at FROM access_tokens "
+				 "WHERE jti = 'j1'"),
+			 (int)(NOW + 5));
+	ck_assert_int_eq(sql_int("SELECT revoked_at FROM access_tokens "
+				 "WHERE jti = 'j2'"),
+			 (int)(NOW + 1));
+	ck_assert_int_eq(sql_int("SELECT revoked_at IS NULL FROM access_tokens "
+				 "WHERE jti = 'j3'"),
+			 1);
+}
+END_TEST
+
+START_TEST(test_access_token)
+{
+	struct mcpauth_store *store = open_migrated();
+	struct mcpauth_err err = { 0 };
+	struct mcpauth_access *a = NULL;
+	long long alice;
+	bool found = false;
+
+	add_client(store, "c1");
+	alice = add_user(store, "alice");
+	/* A machine client's token: no user, no family. */
+	add_access(store, "jm", "", "c1", 0, NOW + 3600);
+	add_access(store, "ju", "fam1", "c1", alice, NOW + 3600);
+	ck_assert(mcpauth_store_access_get(store, "jm", &a, &err));
+	ck_assert_ptr_nonnull(a);
+	ck_assert_str_eq(a->jti, "jm");
+	ck_assert_str_eq(a->family_id, "");
+	ck_assert_str_eq(a->client_id, "c1");
+	ck_assert_int_eq(a->user_id, 0);
+	ck_assert_str_eq(a->resource, "https://mcp.example.com/");
+	ck_assert_str_eq(a->scope, "files:read");
+	ck_assert_int_eq(a->issued_at, NOW);
+	ck_assert_int_eq(a->expires_at, NOW + 3600);
+	ck_assert_int_eq(a->revoked_at, 0);
+	mcpauth_access_free(a);
+	ck_assert(mcpauth_store_access_get(store, "ju", &a, &err));
+	ck_assert_str_eq(a->family_id, "fam1");
+	ck_assert_int_eq(a->user_id, alice);
+	mcpauth_access_free(a);
+
+	ck_assert(mcpauth_store_access_revoke(store, "jm", NOW + 1, &found,
+					      &err));
+	ck_assert(found);
+	/* Revoking again is found and keeps the first time. */
+	ck_assert(mcpauth_store_access_revoke(store, "jm", NOW + 2, &found,
+					      &err));
+	ck_assert(found);
+	ck_assert(mcpauth_store_access_get(store, "jm", &a, &err));
+	ck_assert_int_eq(a->revoked_at, NOW + 1);
+	mcpauth_access_free(a);
+	ck_assert(mcpauth_store_access_revoke(store, "nope", NOW, &found,
+					      &err));
+	ck_assert(!found);
+	a = (void *)&sentinel;
+	ck_assert(mcpauth_store_access_get(store, "nope", &a, &err));
+	ck_assert_ptr_null(a);
+	mcpauth_access_free(NULL);
+	mcpauth_store_free(store);
+	ck_assert_int_eq(sql_int("SELECT count(*) FROM access_tokens WHERE "
+				 "jti = 'jm' AND user_id IS NULL AND "
+				 "family_id IS NULL"),
+			 1);
+}
+END_TEST
+
+START_TEST(test_caller_transaction)
+{
+	struct mcpauth_store *store = open_migrated();
+	struct mcpauth_err err = { 0 };
+	struct mcpauth_code *c = NULL;
+	long long alice;
+	long removed = -1;
+	bool won = false;
+
+	add_client(store, "c1");
+	alice = add_user(store, "alice");
+	add_code(store, "code1", "c1", alice, NOW + 60);
+	add_code(store, "code2", "c1", alice, NOW + 60);
+
+	/* Redeeming a code: one atomic step, seen by others at COMMIT. */
+	ck_assert(mcpauth_store_begin(store, &err));
+	ck_assert(mcpauth_store_code_get(store, "code1", &c, &err));
+	ck_assert_int_eq(c->consumed_at, 0);
+	mcpauth_code_free(c);
+	ck_assert(mcpauth_store_code_consume(store, "code1", "fam1", NOW,
+					     &won, &err));
+	ck_assert(won);
+	add_refresh(store, "r1", "fam1", "c1", alice, NOW + 86400);
+	add_access(store, "j1", "fam1", "c1", alice, NOW + 3600);
+	ck_assert(mcpauth_store_refresh_rotate(store, "r1", NOW, &won, &err));
+	ck_assert(won);
+	ck_assert(mcpauth_store_family_revoke(store, "fam1", NOW, &err));
+	ck_assert_int_eq(sql_int("SELECT count(*) FROM refresh_tokens"), 0);
+	/* The others begin their own: refused inside one. */
+	ck_assert(!mcpauth_store_begin(store, &err));
+	ck_assert(!mcpauth_store_gc_tokens(store, NOW, &removed, &err));
+	ck_assert_int_eq(removed, -1);
+	ck_assert(mcpauth_store_commit(store, &err));
+	ck_assert_int_eq(sql_int("SELECT count(*) FROM refresh_tokens WHERE "
+				 "rotated_at IS NOT NULL AND revoked_at IS "
+				 "NOT NULL"),
+			 1);
+	ck_assert_int_eq(sql_int("SELECT count(*) FROM access_tokens WHERE "
+				 "revoked_at IS NOT NULL"),
+			 1);
+	ck_assert_int_eq(sql_int("SELECT family_id = 'fam1' FROM "
+				 "authorization_codes WHERE code_hash = "
+				 "'code1'"),
+			 1);
+
+	/* Rolled back: the code is still unused, nothing was issued. */
+	ck_assert(mcpauth_store_begin(store, &err));
+	ck_assert(mcpauth_store_code_consume(store, "code2", "fam2", NOW,
+					     &won, &err));
+	ck_assert(won);
+	add_refresh(store, "r2", "fam2", "c1", alice, NOW + 86400);
+	add_access(store, "j2", "fam2", "c1", alice, NOW + 3600);
+	ck_assert(mcpauth_store_refresh_rotate(store, "r1", NOW, &won, &err));
+	ck_assert(!won);
+	ck_assert(mcpauth_store_family_revoke(store, "fam1", NOW + 9, &err));
+	mcpauth_store_rollback(store);
+	ck_assert(mcpauth_store_code_get(store, "code2", &c, &err));
+	ck_assert_int_eq(c->consumed_at, 0);
+	ck_assert_ptr_null(c->family_id);
+	mcpauth_code_free(c);
+	ck_assert_int_eq(sql_int("SELECT count(*) FROM refresh_tokens"), 1);
+	ck_assert_int_eq(sql_int("SELECT count(*) FROM access_tokens"), 1);
+	ck_assert_int_eq(sql_int("SELECT revoked_at FROM refresh_tokens"),
+			 (int)NOW);
+	/* Outside a transaction rollback does nothing, commit fails. */
+	mcpauth_store_rollback(store);
+	ck_assert(!mcpauth_store_commit(store, &err));
+	ck_assert_int_eq(err.status, 500);
+	/* And the store still works. */
+	ck_assert(mcpauth_store_begin(store, &err));
+	ck_assert(mcpauth_store_commit(store, &err));
+	ck_assert(mcpauth_store_gc_tokens(store, NOW, &removed, &err));
+	mcpauth_store_free(store);
+}
+END_TEST
+
+START_TEST(test_client_delete_cascades)
+{
+	struct mcpauth_store *store = open_migrated();
+	struct mcpauth_err err = { 0 };
+	struct mcpauth_audit a = { .at = NOW, .event = "delete",
+				   .actor = "admin", .client_id = "c1" };
+	const char *res = "https://mcp.example.com/";
+	long long alice;
+	bool found = false;
+
+	add_client(store, "c1");
+	add_client(store, "c2");
+	alice = add_user(store, "alice");
+	for (int i = 0; i < 2; i++) {
+		const char *id = i == 0 ? "c1" : "c2";
+		char h[32];
+		snprintf(h, sizeof(h), "code-%s", id);
+		add_code(store, h, id, alice, NOW + 60);
+		snprintf(h, sizeof(h), "refresh-%s", id);
+		add_refresh(store, h, id, id, alice, NOW + 86400);
+		snprintf(h, sizeof(h), "jti-%s", id);
+		add_access(store, h, id, id, alice, NOW + 3600);
+		snprintf(h, sizeof(h), "req-%s", id);
+		add_authz(store, h, id, NOW + 600);
+		ck_assert(mcpauth_store_consent_set(store, alice, id, res, "s",
+						    NOW, &err));
+	}
+	ck_assert(mcpauth_store_client_delete(store, "c1", &a, &found, &err));
+	ck_assert(found);
+	mcpauth_store_free(store);
+	ck_assert_int_eq(sql_int("SELECT count(*) FROM authorization_codes "
+				 "WHERE client_id = 'c1'"),
+			 0);
+	ck_assert_int_eq(sql_int("SELECT count(*) FROM refresh_tokens "
+				 "WHERE client_id = 'c1'"),
+			 0);
+	ck_assert_int_eq(sql_int("SELECT count(*) FROM access_tokens "
+				 "WHERE client_id = 'c1'"),
+			 0);
+	ck_assert_int_eq(sql_int("SELECT count(*) FROM consents "
+				 "WHERE client_id = 'c1'"),
+			 0);
+	ck_assert_int_eq(sql_int("SELECT count(*) FROM authorization_requests "
+				 "WHERE client_id = 'c1'"),
+			 0);
+	/* The other client's rows stay. */
+	ck_assert_int_eq(sql_int("SELECT (SELECT count(*) FROM "
+				 "authorization_codes) + (SELECT count(*) FROM "
+				 "refresh_tokens) + (SELECT count(*) FROM "
+				 "access_tokens) + (SELECT count(*) FROM "
+				 "consents) + (SELECT count(*) FROM "
+				 "authorization_requests)"),
+			 5);
+}
+END_TEST
+
+START_TEST(test_gc_tokens)
+{
+	struct mcpauth_store *store = open_migrated();
+	struct mcpauth_err err = { 0 };
+	long long alice;
+	long removed = -1;
+
+	add_client(store, "c1");
+	alice = add_user(store, "alice");
+	/* Gone at NOW: expires_at <= NOW (codes: <= NOW - 86400). */
+	ck_assert(mcpauth_store_session_add(store, "s-old", alice, 1, 1, NOW,
+					    &err));
+	ck_assert(mcpauth_store_session_add(store, "s-new", alice, 1, 1,
+					    NOW + 1, &err));
+	add_authz(store, "req-old", "c1", NOW - 1);
+	add_authz(store, "req-new", "c1", NOW + 1);
+	add_code(store, "code-old", "c1", alice, NOW - 86400);
+	add_code(store, "code-recent", "c1", alice, NOW - 86399);
+	add_code(store, "code-new", "c1", alice, NOW + 60);
+	add_refresh(store, "r-old", "f", "c1", alice, NOW);
+	add_refresh(store, "r-new", "f", "c1", alice, NOW + 1);
+	add_access(store, "j-old", "f", "c1", alice, NOW - 10);
+	add_access(store, "j-new", "f", "c1", alice, NOW + 1);
+
+	ck_assert(mcpauth_store_gc_tokens(store, NOW, &removed, &err));
+	ck_assert_int_eq(removed, 5);
+	ck_assert(mcpauth_store_gc_tokens(store, NOW, &removed, &err));
+	ck_assert_int_eq(removed, 0);
+	mcpauth_store_free(store);
+	ck_assert_int_eq(sql_int("SELECT count(*) FROM sessions WHERE "
+				 "id_hash = 's-new'"),
+			 1);
+	ck_assert_int_eq(sql_int("SELECT count(*) FROM sessions"), 1);
+	ck_assert_int_eq(sql_int("SELECT count(*) FROM authorization_requests "
+				 "WHERE id_hash = 'req-new'"),
+			 1);
+	ck_assert_int_eq(sql_int("SELECT count(*) FROM authorization_requests"),
+			 1);
+	ck_assert_int_eq(sql_int("SELECT count(*) FROM authorization_codes "
+				 "WHERE code_hash <> 'code-old'"),
+			 2);
+	ck_assert_int_eq(sql_int("SELECT count(*) FROM authorization_codes"),
+			 2);
+	ck_assert_int_eq(sql_int("SELECT count(*) FROM refresh_tokens WHERE "
+				 "token_hash = 'r-new'"),
+			 1);
+	ck_assert_int_eq(sql_int("SELECT count(*) FROM refresh_tokens"), 1);
+	ck_assert_int_eq(sql_int("SELECT count(*) FROM access_tokens WHERE "
+				 "jti = 'j-new'"),
+			 1);
+	ck_assert_int_eq(sql_int("SELECT count(*) FROM access_tokens"), 1);
+}
+END_TEST
+
+START_TEST(test_not_ready)
+{
+	struct mcpauth_store *store = NULL;
+	struct mcpauth_err err = { 0 };
+	struct mcpauth_user *u = NULL;
+
+	ck_assert(mcpauth_store_open(db, MCPAUTH_STORE_CREATE, &store, &err));
+	ck_assert(!mcpauth_store_begin(store, &err));
+	ck_assert_int_eq(err.status, 500);
+	ck_assert(!mcpauth_store_user_get(store, "alice", &u, &err));
+	mcpauth_store_rollback(store);
+	mcpauth_store_free(store);
+}
+END_TEST
+
 Suite *check_store_suite(void)
 {
 	Suite *s = suite_create("store");
@@ -278,6 +1211,21 @@ Suite *check_store_suite(void)
 	tcase_add_test(tc, test_key_lifecycle);
 	tcase_add_test(tc, test_activate_non_pending_rolls_back);
 	tcase_add_test(tc, test_one_active_enforced_by_schema);
+	tcase_add_test(tc, test_user_add_get_list);
+	tcase_add_test(tc, test_session_lifecycle);
+	tcase_add_test(tc, test_password_change_ends_sessions);
+	tcase_add_test(tc, test_disable_user);
+	tcase_add_test(tc, test_authz_request);
+	tcase_add_test(tc, test_consents);
+	tcase_add_test(tc, test_client_first_party);
+	tcase_add_test(tc, test_code_consumed_once);
+	tcase_add_test(tc, test_refresh_rotated_once);
+	tcase_add_test(tc, test_family_revoke);
+	tcase_add_test(tc, test_access_token);
+	tcase_add_test(tc, test_caller_transaction);
+	tcase_add_test(tc, test_client_delete_cascades);
+	tcase_add_test(tc, test_gc_tokens);
+	tcase_add_test(tc, test_not_ready);
 	suite_add_tcase(s, tc);
 	return s;
 }

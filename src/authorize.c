@@ -1,0 +1,977 @@
+/*
+ * authorize.c: mcpauth-authorize, the authorization endpoint (RFC 6749 §4.1,
+ * OAuth 2.1) and the pages of the browser's part of the flow: sign-in and
+ * consent. GET <issuer>/authorize validates a request and stores it; the
+ * login and consent forms POST back to the same URL, naming the stored
+ * request; the answer is a 303 to the client's redirect URI with a code (or
+ * an error) and iss (RFC 9207). Until the client and redirect URI are known
+ * to be valid, errors are pages, never redirects (RFC 6749 §4.1.2.1).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <curl/curl.h>
+
+#include "client.h"
+#include "crypto.h"
+#include "form.h"
+#include "handlers.h"
+#include "html.h"
+#include "log.h"
+#include "pkce.h"
+#include "scope.h"
+#include "signin.h"
+#include "tokens.h"
+
+/*
+ * Cookies: __Host- names are Secure, Path=/ and host-only by rule (RFC 6265bis
+ * §4.1.3.2), so another host or path cannot plant them.
+ */
+#define SESSION_COOKIE "__Host-mcpauth-session"
+#define FLOW_COOKIE "__Host-mcpauth-flow"
+/* How long a started authorization may wait for sign-in and consent. */
+#define REQUEST_LIFETIME 600
+/* The flow cookie outlives one request: one per browser. */
+#define FLOW_LIFETIME 86400
+
+/* One request's state, freed at the end of the handler. */
+struct flow {
+	struct mcpauth_ctx *ctx;
+	const struct mcpauth_req *req;
+	struct mcpauth_resp *resp;
+	struct mcpauth_form *form;
+	struct mcpauth_client *client;
+	struct mcpauth_authz_request *ar;
+	char *id_hash;      /* the stored request's */
+	char *flow_value;   /* this browser's flow cookie */
+	char *session_hash; /* the signed-in session's, or NULL */
+	long long user_id;
+	long long auth_time;
+};
+
+/* --- answers -------------------------------------------------------------- */
+
+static char *issuer_url(const struct mcpauth_conf *conf, const char *suffix)
+{
+	size_t n = strlen(conf->issuer) + strlen(suffix) + 1;
+	char *s = malloc(n);
+
+	if (s != NULL)
+		snprintf(s, n, "%s%s", conf->issuer, suffix);
+	return s;
+}
+
+/* Renders www/<name>.html into resp with the page headers. */
+static bool page(struct flow *f, int status, const char *name,
+		 struct mcpauth_html_var *vars, size_t nvars,
+		 struct mcpauth_err *err)
+{
+	char *html = NULL, *stat = issuer_url(f->ctx->conf, "/static");
+	struct mcpauth_html_var all[16];
+	bool ok;
+
+	if (stat == NULL || nvars + 1 > sizeof(all) / sizeof(all[0])) {
+		free(stat);
+		MCPAUTH_ERR_INTERNAL(err, "out of memory");
+		return false;
+	}
+	memcpy(all, vars, nvars * sizeof(*vars));
+	memset(&all[nvars], 0, sizeof(all[nvars]));
+	all[nvars].name = "static";
+	all[nvars].value = stat;
+	ok = mcpauth_html_render(f->ctx->conf->www_dir, name, all, nvars + 1,
+				 &html, err);
+	free(stat);
+	if (ok)
+		mcpauth_html_page(f->resp, status, html);
+	return ok;
+}
+
+/*
+ * An error the browser's user reads: the request cannot go back to the
+ * client (unknown client, unregistered redirect URI, expired request).
+ */
+static bool error_page(struct flow *f, const struct mcpauth_err *e,
+		       struct mcpauth_err *err)
+{
+	struct mcpauth_html_var vars[] = {
+		{ .name = "title", .value = "This sign-in cannot continue" },
+		{ .name = "description", .value = e->description },
+		{ .name = "code", .value = e->code },
+	};
+
+	mcpauth_log(MCPAUTH_LOG_WARN, "event=authorize outcome=error_page "
+		    "error=%s description=\"%s\"", e->code, e->description);
+	return page(f, e->status >= 400 ? e->status : 400, "error", vars, 3,
+		    err);
+}
+
+/* Appends "&name=value" (or "?" first) with value percent-encoded. */
+static bool append(char **url, const char *name, const char *value)
+{
+	char *esc, *n;
+	size_t len;
+
+	if (value == NULL)
+		return true;
+	esc = curl_easy_escape(NULL, value, 0);
+	if (esc == NULL)
+		return false;
+	len = strlen(*url) + strlen(name) + strlen(esc) + 3;
+	n = malloc(len);
+	if (n != NULL)
+		snprintf(n, len, "%s%c%s=%s", *url,
+			 strchr(*url, '?') != NULL ? '&' : '?', name, esc);
+	curl_free(esc);
+	free(*url);
+	*url = n;
+	return n != NULL;
+}
+
+/*
+ * 303 to the client's redirect URI with the parameters, state and iss
+ * (RFC 9207). The URI keeps its own query; a fragment cannot be there.
+ */
+static bool redirect(struct flow *f, const char *redirect_uri,
+		     const char *const *params, const char *state,
+		     struct mcpauth_err *err)
+{
+	char *url = strdup(redirect_uri);
+	bool ok = url != NULL;
+
+	for (size_t i = 0; ok && params[i] != NULL; i += 2)
+		ok = append(&url, params[i], params[i + 1]);
+	ok = ok && append(&url, "state", state) &&
+	     append(&url, "iss", f->ctx->conf->issuer);
+	if (!ok) {
+		free(url);
+		MCPAUTH_ERR_INTERNAL(err, "out of memory");
+		return false;
+	}
+	mcpauth_resp_header(f->resp, "Location", url);
+	mcpauth_resp_header(f->resp, "Cache-Control", "no-store");
+	mcpauth_resp_body(f->resp, 303, NULL, NULL, 0);
+	free(url);
+	return true;
+}
+
+/* An OAuth error sent back to the client (RFC 6749 §4.1.2.1). */
+static bool redirect_error(struct flow *f, const char *redirect_uri,
+			   const char *state, const struct mcpauth_err *e,
+			   struct mcpauth_err *err)
+{
+	const char *params[] = { "error", e->code, "error_description",
+				 e->description, NULL };
+
+	mcpauth_log(MCPAUTH_LOG_INFO, "event=authorize outcome=refused "
+		    "client_id=%s error=%s description=\"%s\"",
+		    f->client != NULL ? f->client->client_id : "-", e->code,
+		    e->description);
+	return redirect(f, redirect_uri, params, state, err);
+}
+
+static bool set_cookie(struct flow *f, const char *name, const char *value,
+		       long max_age)
+{
+	char buf[256];
+
+	snprintf(buf, sizeof(buf),
+		 "%s=%s; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age=%ld",
+		 name, value, max_age);
+	return mcpauth_resp_header(f->resp, "Set-Cookie", buf);
+}
+
+/* --- validation of a new request ------------------------------------------- */
+
+/*
+ * The registered redirect URI the request names (RFC 6749 §3.1.2.3): the
+ * same string, or for a native client's loopback URI the same but for the
+ * port (RFC 8252 §7.3). None given: the only registered one.
+ */
+static const char *match_redirect(const struct mcpauth_client *c,
+				  const char *given)
+{
+	if (given == NULL)
+		return c->nredirect_uris == 1 ? c->redirect_uris[0] : NULL;
+	for (size_t i = 0; i < c->nredirect_uris; i++)
+		if (!strcmp(c->redirect_uris[i], given))
+			return c->redirect_uris[i];
+	if (strcmp(c->application_type, "native") != 0 ||
+	    !mcpauth_client_redirect_uri_loopback(given))
+		return NULL;
+	for (size_t i = 0; i < c->nredirect_uris; i++) {
+		const char *r = c->redirect_uris[i];
+		/* http://host:port/rest: compare all but the digits of port. */
+		const char *rh = r + 7, *gh = given + 7;
+		size_t rhost = strcspn(rh, ":/?"), ghost = strcspn(gh, ":/?");
+		const char *rrest, *grest;
+
+		if (!mcpauth_client_redirect_uri_loopback(r) || rhost != ghost ||
+		    strncmp(r, given, 7 + rhost) != 0)
+			continue;
+		rrest = rh + rhost;
+		grest = gh + ghost;
+		if (*rrest == ':')
+			rrest += 1 + strspn(rrest + 1, "0123456789");
+		if (*grest == ':')
+			grest += 1 + strspn(grest + 1, "0123456789");
+		if (!strcmp(rrest, grest))
+			return given;
+	}
+	return NULL;
+}
+
+/* The resource's scopes, offline_access and the client's registration. */
+static bool check_scope(const struct mcpauth_conf *conf,
+			const struct mcpauth_resource *res,
+			const struct mcpauth_client *c, const char *requested,
+			char **out, struct mcpauth_err *err)
+{
+	char *granted = NULL;
+	bool refresh = mcpauth_scope_has(c->grant_types, "refresh_token");
+
+	if (requested == NULL || strspn(requested, " ") == strlen(requested)) {
+		/* None asked: the resource's defaults that the client has. */
+		granted = calloc(1, 1);
+		for (size_t i = 0; granted != NULL && i < res->ndefault_scopes;
+		     i++) {
+			const char *s = res->default_scopes[i];
+			char *u;
+			if (!mcpauth_scope_has(c->scope, s) ||
+			    (!strcmp(s, "offline_access") && !refresh))
+				continue;
+			u = mcpauth_scope_union(granted, s);
+			free(granted);
+			granted = u;
+		}
+		if (granted == NULL) {
+			MCPAUTH_ERR_INTERNAL(err, "out of memory");
+			return false;
+		}
+		*out = granted;
+		return true;
+	}
+	(void)conf;
+	granted = strdup(requested);
+	if (granted == NULL) {
+		MCPAUTH_ERR_INTERNAL(err, "out of memory");
+		return false;
+	}
+	for (char *save = NULL, *t = strtok_r(granted, " ", &save); t != NULL;
+	     t = strtok_r(NULL, " ", &save)) {
+		bool offered = !strcmp(t, "offline_access");
+		for (size_t i = 0; !offered && i < res->nscopes; i++)
+			offered = !strcmp(res->scopes[i], t);
+		if (!offered || !mcpauth_scope_has(c->scope, t) ||
+		    (!strcmp(t, "offline_access") && !refresh)) {
+			char shown[64];
+			snprintf(shown, sizeof(shown), "%s", t);
+			free(granted);
+			MCPAUTH_ERR(err, 400, "invalid_scope",
+				    "scope '%s' is not available to this client "
+				    "at this resource",
+				    shown);
+			return false;
+		}
+	}
+	free(granted);
+	/* The request's own text, normalised to single spaces. */
+	granted = mcpauth_scope_union("", requested);
+	if (granted == NULL) {
+		MCPAUTH_ERR_INTERNAL(err, "out of memory");
+		return false;
+	}
+	*out = granted;
+	return true;
+}
+
+/* --- sessions ---------------------------------------------------------------- */
+
+/* Finds the signed-in session from the cookie, if any. */
+static bool load_session(struct flow *f, struct mcpauth_err *err)
+{
+	char *id = mcpauth_req_cookie(f->req, SESSION_COOKIE);
+	bool found = false;
+
+	if (id == NULL)
+		return true;
+	f->session_hash = mcpauth_crypto_sha256_b64url(id);
+	mcpauth_crypto_free_secret(id);
+	if (f->session_hash == NULL) {
+		MCPAUTH_ERR_INTERNAL(err, "out of memory");
+		return false;
+	}
+	if (!mcpauth_store_session_get(f->ctx->store, f->session_hash,
+				       f->ctx->now, &f->user_id, &f->auth_time,
+				       &found, err))
+		return false;
+	if (!found) {
+		free(f->session_hash);
+		f->session_hash = NULL;
+	}
+	return true;
+}
+
+/* --- the steps ------------------------------------------------------------------ */
+
+static bool login_page(struct flow *f, const char *request_id,
+		       const char *csrf, const char *error,
+		       const char *username, struct mcpauth_err *err)
+{
+	char *action = issuer_url(f->ctx->conf, "/authorize");
+	const char *host = NULL;
+	char hostbuf[256] = "";
+	struct mcpauth_html_var vars[] = {
+		{ .name = "action", .value = action },
+		{ .name = "client_name", .value = f->client->client_name },
+		{ .name = "client_host", .value = hostbuf },
+		{ .name = "error", .value = error },
+		{ .name = "username", .value = username },
+		{ .name = "csrf", .value = csrf },
+		{ .name = "request_id", .value = request_id },
+	};
+	bool ok;
+
+	host = strstr(f->ar->redirect_uri, "://");
+	if (host != NULL)
+		snprintf(hostbuf, sizeof(hostbuf), "%.*s",
+			 (int)strcspn(host + 3, "/?#"), host + 3);
+	ok = action != NULL &&
+	     page(f, 200, "login", vars,
+		  sizeof(vars) / sizeof(vars[0]), err);
+	if (action == NULL)
+		MCPAUTH_ERR_INTERNAL(err, "out of memory");
+	free(action);
+	return ok;
+}
+
+static bool consent_page(struct flow *f, const char *request_id,
+			 const char *csrf, struct mcpauth_err *err)
+{
+	const struct mcpauth_resource *res =
+		mcpauth_conf_resource(f->ctx->conf, f->ar->resource);
+	char *action = issuer_url(f->ctx->conf, "/authorize");
+	char hostbuf[256] = "", *scopes = strdup(f->ar->scope);
+	const char *list[32], *host;
+	size_t n = 0;
+	struct mcpauth_user *user = NULL;
+	bool ok = false, loopback;
+
+	if (action == NULL || scopes == NULL) {
+		MCPAUTH_ERR_INTERNAL(err, "out of memory");
+		goto out;
+	}
+	for (char *save = NULL, *t = strtok_r(scopes, " ", &save);
+	     t != NULL && n < 32; t = strtok_r(NULL, " ", &save))
+		list[n++] = t;
+	host = strstr(f->ar->redirect_uri, "://");
+	if (host != NULL)
+		snprintf(hostbuf, sizeof(hostbuf), "%.*s",
+			 (int)strcspn(host + 3, "/?#"), host + 3);
+	loopback = mcpauth_client_redirect_uri_loopback(f->ar->redirect_uri);
+	if (!mcpauth_store_user_get_id(f->ctx->store, f->user_id, &user, err))
+		goto out;
+	{
+		struct mcpauth_html_var vars[] = {
+			{ .name = "action", .value = action },
+			{ .name = "client_name",
+			  .value = f->client->client_name != NULL
+					   ? f->client->client_name
+					   : f->client->client_id },
+			{ .name = "client_host",
+			  .value = host != NULL ? hostbuf : f->ar->redirect_uri },
+			{ .name = "resource", .value = f->ar->resource },
+			{ .name = "resource_name",
+			  .value = res != NULL ? res->name : NULL },
+			{ .name = "scopes", .values = list, .nvalues = n },
+			{ .name = "localhost_warning",
+			  .value = loopback ? "yes" : NULL },
+			{ .name = "username",
+			  .value = user != NULL ? user->username : NULL },
+			{ .name = "csrf", .value = csrf },
+			{ .name = "request_id", .value = request_id },
+		};
+		ok = page(f, 200, "consent", vars,
+			  sizeof(vars) / sizeof(vars[0]), err);
+	}
+out:
+	mcpauth_user_free(user);
+	free(action);
+	free(scopes);
+	return ok;
+}
+
+/* Issues the code and sends the browser back to the client. */
+static bool issue_code(struct flow *f, struct mcpauth_err *err)
+{
+	struct mcpauth_code code = {
+		.client_id = f->ar->client_id,
+		.user_id = f->user_id,
+		.redirect_uri = f->ar->redirect_uri,
+		.code_challenge = f->ar->code_challenge,
+		.resource = f->ar->resource,
+		.scope = f->ar->scope,
+		.auth_time = f->auth_time,
+		.created_at = f->ctx->now,
+		.expires_at = f->ctx->now + f->ctx->conf->code_lifetime,
+	};
+	const char *params[] = { "code", NULL, NULL };
+	char *value = NULL, *hash = NULL;
+	bool ok = false;
+
+	if (!mcpauth_tokens_random(&value, &hash, err) ||
+	    !mcpauth_store_code_add(f->ctx->store, hash, &code, err) ||
+	    !mcpauth_store_authz_delete(f->ctx->store, f->id_hash, err))
+		goto out;
+	mcpauth_store_client_touch(f->ctx->store, f->ar->client_id,
+				   f->ctx->now, err);
+	params[1] = value;
+	mcpauth_log(MCPAUTH_LOG_INFO, "event=authorize outcome=code "
+		    "client_id=%s user_id=%lld resource=%s scope=\"%s\"",
+		    f->ar->client_id, f->user_id, f->ar->resource,
+		    f->ar->scope);
+	ok = redirect(f, f->ar->redirect_uri, params, f->ar->state, err);
+out:
+	mcpauth_crypto_free_secret(value);
+	free(hash);
+	return ok;
+}
+
+/*
+ * Where a stored request goes next: sign-in, consent, or the code. The
+ * page's forms carry request_id and a fresh CSRF token.
+ */
+static bool proceed(struct flow *f, const char *request_id, const char *csrf,
+		    struct mcpauth_err *err)
+{
+	char *granted = NULL;
+	bool consented;
+
+	if (f->session_hash == NULL || f->ar->force_login ||
+	    (f->ar->session_hash != NULL &&
+	     strcmp(f->ar->session_hash, f->session_hash) != 0))
+		return login_page(f, request_id, csrf, NULL, NULL, err);
+	if (f->ar->session_hash == NULL &&
+	    !mcpauth_store_authz_set_session(f->ctx->store, f->id_hash,
+					     f->session_hash, err))
+		return false;
+	if (!mcpauth_store_consent_get(f->ctx->store, f->user_id,
+				       f->ar->client_id, f->ar->resource,
+				       &granted, err))
+		return false;
+	consented = granted != NULL &&
+		    mcpauth_scope_subset(f->ar->scope, granted);
+	free(granted);
+	if (!f->ar->force_consent && (consented || f->client->first_party))
+		return issue_code(f, err);
+	return consent_page(f, request_id, csrf, err);
+}
+
+/*
+ * A new request id and CSRF token for the stored request f->ar; the
+ * caller stores it. Both returned values are owned by the caller.
+ */
+static bool new_ids(struct flow *f, char **request_id, char **csrf,
+		    struct mcpauth_err *err)
+{
+	char *csrf_hash = NULL;
+
+	if (!mcpauth_tokens_random(request_id, &f->id_hash, err))
+		return false;
+	if (!mcpauth_tokens_random(csrf, &csrf_hash, err))
+		return false;
+	free(f->ar->csrf_hash);
+	f->ar->csrf_hash = csrf_hash;
+	return true;
+}
+
+/* The browser's flow cookie, made when it has none. */
+static bool flow_cookie(struct flow *f, struct mcpauth_err *err)
+{
+	char *hash = NULL;
+
+	f->flow_value = mcpauth_req_cookie(f->req, FLOW_COOKIE);
+	if (f->flow_value != NULL && strlen(f->flow_value) == 43)
+		return true;
+	mcpauth_crypto_free_secret(f->flow_value);
+	f->flow_value = NULL;
+	if (!mcpauth_tokens_random(&f->flow_value, &hash, err))
+		return false;
+	free(hash);
+	return set_cookie(f, FLOW_COOKIE, f->flow_value, FLOW_LIFETIME);
+}
+
+static const char *param(const struct flow *f, const char *name)
+{
+	const char *v = mcpauth_form_get(f->form, name);
+
+	return v != NULL && *v != '\0' ? v : NULL;
+}
+
+/* GET /authorize?response_type=code&... : a new authorization request. */
+static bool start(struct flow *f, struct mcpauth_err *err)
+{
+	const struct mcpauth_conf *conf = f->ctx->conf;
+	const struct mcpauth_resource *res = NULL;
+	struct mcpauth_err e = { 0 };
+	const char *client_id = param(f, "client_id");
+	const char *redirect_uri, *state = param(f, "state");
+	const char *rt = param(f, "response_type");
+	const char *challenge = param(f, "code_challenge");
+	const char *method = param(f, "code_challenge_method");
+	const char *resource = param(f, "resource");
+	const char *prompt = param(f, "prompt");
+	char *scope = NULL, *request_id = NULL, *csrf = NULL;
+	bool ok = false, prompt_none;
+
+	if (client_id == NULL) {
+		MCPAUTH_ERR(&e, 400, "invalid_request",
+			    "the request has no client_id");
+		return error_page(f, &e, err);
+	}
+	if (!mcpauth_store_client_get(f->ctx->store, client_id, &f->client,
+				      err))
+		return false;
+	if (f->client == NULL) {
+		MCPAUTH_ERR(&e, 400, "invalid_client",
+			    "the application is not registered here (unknown "
+			    "client_id); it should register again");
+		return error_page(f, &e, err);
+	}
+	redirect_uri = match_redirect(f->client, param(f, "redirect_uri"));
+	if (redirect_uri == NULL) {
+		MCPAUTH_ERR(&e, 400, "invalid_request",
+			    "the redirect_uri is not one this application "
+			    "registered");
+		return error_page(f, &e, err);
+	}
+	/* From here on, errors go back to the client. */
+	if (rt == NULL || strcmp(rt, "code") != 0) {
+		MCPAUTH_ERR(&e, 400, "unsupported_response_type",
+			    "response_type must be code");
+		return redirect_error(f, redirect_uri, state, &e, err);
+	}
+	if (challenge == NULL) {
+		MCPAUTH_ERR(&e, 400, "invalid_request",
+			    "code_challenge is required (PKCE with S256)");
+		return redirect_error(f, redirect_uri, state, &e, err);
+	}
+	/* RFC 7636 §4.3: absent means plain, which OAuth 2.1 retires. */
+	if (method == NULL || strcmp(method, "S256") != 0) {
+		MCPAUTH_ERR(&e, 400, "invalid_request",
+			    "code_challenge_method must be S256");
+		return redirect_error(f, redirect_uri, state, &e, err);
+	}
+	if (!mcpauth_pkce_challenge_ok(challenge)) {
+		MCPAUTH_ERR(&e, 400, "invalid_request",
+			    "code_challenge is not an S256 challenge (43 "
+			    "base64url characters)");
+		return redirect_error(f, redirect_uri, state, &e, err);
+	}
+	if (resource == NULL)
+		resource = conf->default_resource;
+	if (resource == NULL) {
+		MCPAUTH_ERR(&e, 400, "invalid_target",
+			    "resource is required: this server protects "
+			    "several (RFC 8707)");
+		return redirect_error(f, redirect_uri, state, &e, err);
+	}
+	res = mcpauth_conf_resource(conf, resource);
+	if (res == NULL) {
+		MCPAUTH_ERR(&e, 400, "invalid_target",
+			    "resource is not a resource this server protects");
+		return redirect_error(f, redirect_uri, state, &e, err);
+	}
+	if (!check_scope(conf, res, f->client, param(f, "scope"), &scope,
+			 &e)) {
+		if (e.status >= 500) {
+			*err = e;
+			return false;
+		}
+		return redirect_error(f, redirect_uri, state, &e, err);
+	}
+	prompt_none = prompt != NULL && mcpauth_scope_has(prompt, "none");
+	f->ar = calloc(1, sizeof(*f->ar));
+	if (f->ar == NULL || !flow_cookie(f, err)) {
+		free(scope);
+		if (f->ar == NULL)
+			MCPAUTH_ERR_INTERNAL(err, "out of memory");
+		return false;
+	}
+	f->ar->client_id = strdup(client_id);
+	f->ar->redirect_uri = strdup(redirect_uri);
+	f->ar->scope = scope;
+	f->ar->resource = strdup(res->url);
+	f->ar->state = state != NULL ? strdup(state) : NULL;
+	f->ar->code_challenge = strdup(challenge);
+	f->ar->force_login = prompt != NULL && mcpauth_scope_has(prompt, "login");
+	f->ar->force_consent =
+		prompt != NULL && mcpauth_scope_has(prompt, "consent");
+	f->ar->browser_hash = mcpauth_crypto_sha256_b64url(f->flow_value);
+	f->ar->created_at = f->ctx->now;
+	f->ar->expires_at = f->ctx->now + REQUEST_LIFETIME;
+	if (f->ar->client_id == NULL || f->ar->redirect_uri == NULL ||
+	    f->ar->resource == NULL || f->ar->code_challenge == NULL ||
+	    f->ar->browser_hash == NULL || (state != NULL && !f->ar->state)) {
+		MCPAUTH_ERR_INTERNAL(err, "out of memory");
+		return false;
+	}
+	if (!new_ids(f, &request_id, &csrf, err) ||
+	    !mcpauth_store_authz_add(f->ctx->store, f->id_hash, f->ar, err) ||
+	    !load_session(f, err))
+		goto out;
+	if (prompt_none) {
+		/* OIDC Core §3.1.2.1: no page may be shown. */
+		char *granted = NULL;
+		if (f->session_hash == NULL || f->ar->force_login) {
+			MCPAUTH_ERR(&e, 400, "login_required",
+				    "prompt=none but nobody is signed in");
+		} else if (!mcpauth_store_consent_get(
+				   f->ctx->store, f->user_id, client_id,
+				   f->ar->resource, &granted, err)) {
+			goto out;
+		} else if (!f->client->first_party &&
+			   (f->ar->force_consent || granted == NULL ||
+			    !mcpauth_scope_subset(f->ar->scope, granted))) {
+			MCPAUTH_ERR(&e, 400, "consent_required",
+				    "prompt=none but consent is needed");
+		}
+		free(granted);
+		if (e.code != NULL) {
+			mcpauth_store_authz_delete(f->ctx->store, f->id_hash,
+						   err);
+			ok = redirect_error(f, redirect_uri, state, &e, err);
+			goto out;
+		}
+	}
+	ok = proceed(f, request_id, csrf, err);
+out:
+	mcpauth_crypto_free_secret(request_id);
+	mcpauth_crypto_free_secret(csrf);
+	return ok;
+}
+
+/*
+ * The stored request a form or a continuation names, from the browser that
+ * started it. With check_csrf, the form's csrf must match too. When it
+ * cannot continue, *answered is set: an error page is in f->resp.
+ */
+static bool resume(struct flow *f, bool check_csrf, bool *answered,
+		   struct mcpauth_err *err)
+{
+	struct mcpauth_err e = { 0 };
+	const char *request_id = param(f, "request_id");
+	char *browser = NULL;
+	bool same;
+
+	f->flow_value = mcpauth_req_cookie(f->req, FLOW_COOKIE);
+	if (request_id == NULL || f->flow_value == NULL) {
+		MCPAUTH_ERR(&e, 400, "invalid_request",
+			    "this sign-in has no request to continue; start "
+			    "again from the application");
+		return (*answered = true) && error_page(f, &e, err);
+	}
+	f->id_hash = mcpauth_crypto_sha256_b64url(request_id);
+	browser = mcpauth_crypto_sha256_b64url(f->flow_value);
+	if (f->id_hash == NULL || browser == NULL) {
+		free(browser);
+		MCPAUTH_ERR_INTERNAL(err, "out of memory");
+		return false;
+	}
+	if (!mcpauth_store_authz_get(f->ctx->store, f->id_hash, f->ctx->now,
+				     &f->ar, err)) {
+		free(browser);
+		return false;
+	}
+	same = f->ar != NULL &&
+	       mcpauth_crypto_streq(browser, f->ar->browser_hash);
+	free(browser);
+	if (!same) {
+		MCPAUTH_ERR(&e, 400, "invalid_request",
+			    "this sign-in expired or was started in another "
+			    "browser; start again from the application");
+		return (*answered = true) && error_page(f, &e, err);
+	}
+	if (check_csrf) {
+		const char *csrf = param(f, "csrf");
+		char *h = csrf != NULL ? mcpauth_crypto_sha256_b64url(csrf)
+				       : NULL;
+		bool good = h != NULL && mcpauth_crypto_streq(h, f->ar->csrf_hash);
+		free(h);
+		if (!good) {
+			MCPAUTH_ERR(&e, 403, "invalid_request",
+				    "the form is stale or was not sent from "
+				    "this page (CSRF check failed)");
+			return (*answered = true) && error_page(f, &e, err);
+		}
+	}
+	if (!mcpauth_store_client_get(f->ctx->store, f->ar->client_id,
+				      &f->client, err))
+		return false;
+	if (f->client == NULL) {
+		MCPAUTH_ERR(&e, 400, "invalid_client",
+			    "the application was removed");
+		return (*answered = true) && error_page(f, &e, err);
+	}
+	return load_session(f, err);
+}
+
+/*
+ * The continuation after sign-in: GET /authorize?request_id=... A new CSRF
+ * token is made for the page (the stored hash replaced).
+ */
+static bool resume_and_proceed(struct flow *f, struct mcpauth_err *err)
+{
+	char *request_id = NULL, *csrf = NULL, *csrf_hash = NULL;
+	bool ok = false;
+
+	bool answered = false;
+
+	if (!resume(f, false, &answered, err) || answered)
+		return !mcpauth_err_isset(err);
+	request_id = strdup(param(f, "request_id"));
+	if (request_id == NULL ||
+	    !mcpauth_tokens_random(&csrf, &csrf_hash, err)) {
+		if (request_id == NULL)
+			MCPAUTH_ERR_INTERNAL(err, "out of memory");
+		goto out;
+	}
+	/* Stored again under the same id with the new CSRF hash. */
+	free(f->ar->csrf_hash);
+	f->ar->csrf_hash = csrf_hash;
+	csrf_hash = NULL;
+	if (!mcpauth_store_authz_delete(f->ctx->store, f->id_hash, err) ||
+	    !mcpauth_store_authz_add(f->ctx->store, f->id_hash, f->ar, err))
+		goto out;
+	ok = proceed(f, request_id, csrf, err);
+out:
+	free(request_id);
+	mcpauth_crypto_free_secret(csrf);
+	free(csrf_hash);
+	return ok;
+}
+
+/* POST step=login: the sign-in form. */
+static bool do_login(struct flow *f, struct mcpauth_err *err)
+{
+	struct mcpauth_user *user = NULL;
+	const char *username = param(f, "username");
+	char *sid = NULL, *sid_hash = NULL, *next = NULL;
+	bool ok = false;
+
+	bool answered = false;
+
+	if (!resume(f, true, &answered, err) || answered)
+		return !mcpauth_err_isset(err);
+	if (!mcpauth_signin_password(f->ctx->store, username,
+				     param(f, "password"), f->ctx->now, &user,
+				     err))
+		return false;
+	if (user == NULL) {
+		mcpauth_log(MCPAUTH_LOG_INFO, "event=login outcome=refused "
+			    "client_id=%s address=%s",
+			    f->ar->client_id,
+			    f->req->remote_addr ? f->req->remote_addr : "-");
+		/* Same request, same CSRF token: the form can be sent again. */
+		return login_page(f, param(f, "request_id"), param(f, "csrf"),
+				  "Wrong username or password.", username,
+				  err);
+	}
+	/* A new session id at every sign-in (no fixation); the old one ends. */
+	if (f->session_hash != NULL)
+		mcpauth_store_session_delete(f->ctx->store, f->session_hash,
+					     err);
+	if (!mcpauth_tokens_random(&sid, &sid_hash, err) ||
+	    !mcpauth_store_session_add(f->ctx->store, sid_hash, user->id,
+				       f->ctx->now, f->ctx->now,
+				       f->ctx->now +
+					       f->ctx->conf->session_lifetime,
+				       err) ||
+	    !mcpauth_store_authz_set_session(f->ctx->store, f->id_hash,
+					     sid_hash, err))
+		goto out;
+	next = issuer_url(f->ctx->conf, "/authorize");
+	if (next == NULL || !append(&next, "request_id", param(f, "request_id"))) {
+		MCPAUTH_ERR_INTERNAL(err, "out of memory");
+		goto out;
+	}
+	mcpauth_log(MCPAUTH_LOG_INFO, "event=login outcome=ok user=%s "
+		    "client_id=%s", user->username, f->ar->client_id);
+	set_cookie(f, SESSION_COOKIE, sid, f->ctx->conf->session_lifetime);
+	mcpauth_resp_header(f->resp, "Location", next);
+	mcpauth_resp_header(f->resp, "Cache-Control", "no-store");
+	mcpauth_resp_body(f->resp, 303, NULL, NULL, 0);
+	ok = true;
+out:
+	mcpauth_user_free(user);
+	mcpauth_crypto_free_secret(sid);
+	free(sid_hash);
+	free(next);
+	return ok;
+}
+
+/* POST step=consent: Approve or Deny. */
+static bool do_consent(struct flow *f, struct mcpauth_err *err)
+{
+	struct mcpauth_err e = { 0 };
+	const char *decision = param(f, "decision");
+	char *granted = NULL, *all = NULL;
+	bool ok;
+
+	bool answered = false;
+
+	if (!resume(f, true, &answered, err) || answered)
+		return !mcpauth_err_isset(err);
+	if (f->session_hash == NULL || f->ar->session_hash == NULL ||
+	    strcmp(f->session_hash, f->ar->session_hash) != 0) {
+		MCPAUTH_ERR(&e, 403, "invalid_request",
+			    "sign in again: the consent belongs to another "
+			    "sign-in");
+		return error_page(f, &e, err);
+	}
+	if (decision == NULL || strcmp(decision, "approve") != 0) {
+		MCPAUTH_ERR(&e, 400, "access_denied",
+			    "the user denied the request");
+		mcpauth_store_authz_delete(f->ctx->store, f->id_hash, err);
+		return redirect_error(f, f->ar->redirect_uri, f->ar->state, &e,
+				      err);
+	}
+	if (!mcpauth_store_consent_get(f->ctx->store, f->user_id,
+				       f->ar->client_id, f->ar->resource,
+				       &granted, err))
+		return false;
+	all = mcpauth_scope_union(granted, f->ar->scope);
+	free(granted);
+	if (all == NULL) {
+		MCPAUTH_ERR_INTERNAL(err, "out of memory");
+		return false;
+	}
+	ok = mcpauth_store_consent_set(f->ctx->store, f->user_id,
+				       f->ar->client_id, f->ar->resource, all,
+				       f->ctx->now, err) &&
+	     issue_code(f, err);
+	free(all);
+	return ok;
+}
+
+/* GET <issuer>/static/style.css: the pages' one stylesheet. */
+static bool stylesheet(struct flow *f, struct mcpauth_err *err)
+{
+	char path[4096];
+	FILE *fp;
+	char *buf = NULL;
+	size_t n;
+
+	snprintf(path, sizeof(path), "%s/style.css", f->ctx->conf->www_dir);
+	fp = fopen(path, "r");
+	if (fp == NULL) {
+		MCPAUTH_ERR(err, 404, "invalid_request", "no stylesheet");
+		return false;
+	}
+	buf = malloc(256 * 1024);
+	n = buf != NULL ? fread(buf, 1, 256 * 1024, fp) : 0;
+	fclose(fp);
+	if (buf == NULL) {
+		MCPAUTH_ERR_INTERNAL(err, "out of memory");
+		return false;
+	}
+	mcpauth_resp_header(f->resp, "Cache-Control", "public, max-age=3600");
+	mcpauth_resp_header(f->resp, "X-Content-Type-Options", "nosniff");
+	mcpauth_resp_body(f->resp, 200, "text/css; charset=utf-8", buf, n);
+	return true;
+}
+
+/* The issuer's origin (scheme://host[:port]) equals origin. */
+static bool same_origin(const struct mcpauth_conf *conf, const char *origin)
+{
+	size_t n = strlen(conf->issuer) - strlen(conf->issuer_path);
+
+	return strlen(origin) == n && !strncmp(conf->issuer, origin, n);
+}
+
+bool authorize_handle(struct mcpauth_ctx *ctx, const struct mcpauth_req *req,
+		      struct mcpauth_resp *resp, struct mcpauth_err *err)
+{
+	const char *ip = ctx->conf->issuer_path, *rest;
+	struct flow f = { .ctx = ctx, .req = req, .resp = resp };
+	struct mcpauth_err e = { 0 };
+	const char *src;
+	size_t len;
+	bool ok = false, post;
+
+	rest = strncmp(req->path, ip, strlen(ip)) == 0 ? req->path + strlen(ip)
+						       : "";
+	if (!strcmp(rest, "/static/style.css") &&
+	    (!strcmp(req->method, "GET") || !strcmp(req->method, "HEAD")))
+		return stylesheet(&f, err);
+	if (strcmp(rest, "/authorize") != 0) {
+		MCPAUTH_ERR(&e, 404, "invalid_request", "no page here");
+		return error_page(&f, &e, err);
+	}
+	post = !strcmp(req->method, "POST");
+	if (!post && strcmp(req->method, "GET") != 0 &&
+	    strcmp(req->method, "HEAD") != 0) {
+		mcpauth_resp_header(resp, "Allow", "GET, HEAD, POST");
+		MCPAUTH_ERR(&e, 405, "invalid_request",
+			    "use GET, or POST from the sign-in pages");
+		return error_page(&f, &e, err);
+	}
+	if (post) {
+		/* Forms come from our own pages only (SECURITY: Origin). */
+		if (req->origin != NULL && strcmp(req->origin, "null") != 0 &&
+		    !same_origin(ctx->conf, req->origin)) {
+			MCPAUTH_ERR(&e, 403, "invalid_request",
+				    "the form was sent from another site");
+			return error_page(&f, &e, err);
+		}
+		if (req->content_type == NULL ||
+		    strncasecmp(req->content_type,
+				"application/x-www-form-urlencoded", 33) != 0) {
+			MCPAUTH_ERR(&e, 400, "invalid_request",
+				    "the form must be urlencoded");
+			return error_page(&f, &e, err);
+		}
+		src = req->body;
+		len = req->body_len;
+	} else {
+		src = req->query;
+		len = strlen(req->query);
+	}
+	if (!mcpauth_form_parse(src, len, &f.form, &e)) {
+		if (e.status >= 500) {
+			*err = e;
+			return false;
+		}
+		return error_page(&f, &e, err);
+	}
+	if (post && param(&f, "step") != NULL &&
+	    !strcmp(param(&f, "step"), "login"))
+		ok = do_login(&f, err);
+	else if (post && param(&f, "step") != NULL &&
+		 !strcmp(param(&f, "step"), "consent"))
+		ok = do_consent(&f, err);
+	else if (post) {
+		MCPAUTH_ERR(&e, 400, "invalid_request", "unknown form");
+		ok = error_page(&f, &e, err);
+	} else if (param(&f, "request_id") != NULL &&
+		   param(&f, "client_id") == NULL)
+		ok = resume_and_proceed(&f, err);
+	else
+		ok = start(&f, err);
+	mcpauth_form_free(f.form);
+	mcpauth_client_free(f.client);
+	mcpauth_authz_request_free(f.ar);
+	free(f.id_hash);
+	mcpauth_crypto_free_secret(f.flow_value);
+	free(f.session_hash);
+	return ok;
+}
+
+#ifndef MCPAUTH_NO_MAIN
+int main(void)
+{
+	return mcpauth_serve("authorize", authorize_handle);
+}
+#endif

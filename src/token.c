@@ -1,0 +1,463 @@
+/*
+ * token.c: mcpauth-token, the token endpoint (RFC 6749 §3.2, OAuth 2.1):
+ * authorization_code with PKCE (RFC 7636) and refresh_token with rotation
+ * (RFC 9700 §4.14.2). Each grant runs in one BEGIN IMMEDIATE transaction:
+ * of many simultaneous redemptions of a code or refresh token exactly one
+ * wins, and everything it issues is recorded before the answer.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <json-c/json.h>
+
+#include "client.h"
+#include "crypto.h"
+#include "form.h"
+#include "handlers.h"
+#include "json.h"
+#include "log.h"
+#include "pkce.h"
+#include "scope.h"
+#include "tokens.h"
+
+/* What one successful grant hands out. */
+struct issued {
+	char *access;
+	char *refresh; /* NULL: none */
+	char *scope;   /* granted */
+};
+
+static const char *param(const struct mcpauth_form *form, const char *name)
+{
+	const char *v = mcpauth_form_get(form, name);
+
+	return v != NULL && *v != '\0' ? v : NULL;
+}
+
+#define BAD_GRANT(err, ...) MCPAUTH_ERR((err), 400, "invalid_grant", __VA_ARGS__)
+
+/*
+ * Signs the access token and, when the client may refresh, a new refresh
+ * token of family; in the caller's transaction.
+ */
+static bool issue(struct mcpauth_ctx *ctx, const struct mcpauth_client *client,
+		  const struct mcpauth_user *user, const char *resource,
+		  const char *scope, long long auth_time, const char *family,
+		  struct issued *out, struct mcpauth_err *err)
+{
+	struct mcpauth_token_claims claims = {
+		.client_id = client->client_id,
+		.subject = user->subject,
+		.user_id = user->id,
+		.auth_time = auth_time,
+		.resource = resource,
+		.scope = scope,
+		.family_id = family,
+	};
+	char *hash = NULL;
+	bool ok = false;
+
+	if (!mcpauth_tokens_access(ctx->conf, ctx->keys, ctx->store, &claims,
+				   ctx->now, &out->access, err))
+		return false;
+	if (!mcpauth_scope_has(client->grant_types, "refresh_token"))
+		return true;
+	if (mcpauth_tokens_random(&out->refresh, &hash, err)) {
+		struct mcpauth_refresh r = {
+			.family_id = (char *)family,
+			.client_id = client->client_id,
+			.user_id = user->id,
+			.resource = (char *)resource,
+			.scope = (char *)scope,
+			.auth_time = auth_time,
+			.created_at = ctx->now,
+			.expires_at = ctx->now +
+				      ctx->conf->refresh_token_lifetime,
+		};
+		ok = mcpauth_store_refresh_add(ctx->store, hash, &r, err);
+	}
+	free(hash);
+	return ok;
+}
+
+/* The user tokens are for: enabled, or the grant fails. */
+static bool live_user(struct mcpauth_ctx *ctx, long long id,
+		      struct mcpauth_user **out, struct mcpauth_err *err)
+{
+	if (!mcpauth_store_user_get_id(ctx->store, id, out, err))
+		return false;
+	if (*out == NULL || (*out)->disabled_at != 0) {
+		BAD_GRANT(err, "the user's account is disabled");
+		return false;
+	}
+	return true;
+}
+
+/* grant_type=authorization_code (RFC 6749 §4.1.3, RFC 7636 §4.5). */
+static bool code_grant(struct mcpauth_ctx *ctx, const struct mcpauth_form *form,
+		       const struct mcpauth_client *client,
+		       struct issued *out, struct mcpauth_err *err)
+{
+	const char *code = param(form, "code");
+	const char *verifier = param(form, "code_verifier");
+	const char *redirect_uri = param(form, "redirect_uri");
+	const char *resource = param(form, "resource");
+	struct mcpauth_code *c = NULL;
+	struct mcpauth_user *user = NULL;
+	char *hash = NULL, family[33];
+	bool won = false, ok = false, replay = false;
+
+	if (code == NULL || verifier == NULL) {
+		MCPAUTH_ERR(err, 400, "invalid_request",
+			    "code and code_verifier are required");
+		return false;
+	}
+	if (!mcpauth_pkce_verifier_ok(verifier)) {
+		MCPAUTH_ERR(err, 400, "invalid_request",
+			    "code_verifier must be 43 to 128 characters of "
+			    "[A-Za-z0-9-._~] (RFC 7636 §4.1)");
+		return false;
+	}
+	hash = mcpauth_crypto_sha256_b64url(code);
+	if (hash == NULL || !mcpauth_crypto_random_hex(16, family, err)) {
+		free(hash);
+		if (!mcpauth_err_isset(err))
+			MCPAUTH_ERR_INTERNAL(err, "out of memory");
+		return false;
+	}
+	if (!mcpauth_store_begin(ctx->store, err))
+		goto out;
+	if (!mcpauth_store_code_get(ctx->store, hash, &c, err))
+		goto fail;
+	if (c == NULL) {
+		BAD_GRANT(err, "the code is unknown");
+		goto fail;
+	}
+	if (c->consumed_at != 0) {
+		/*
+		 * RFC 6749 §4.1.2: a code used twice revokes what it issued;
+		 * the revocation commits although the request fails.
+		 */
+		if (c->family_id != NULL &&
+		    !mcpauth_store_family_revoke(ctx->store, c->family_id,
+						 ctx->now, err))
+			goto fail;
+		replay = true;
+		BAD_GRANT(err, "the code was already used; the tokens issued "
+			       "for it are revoked");
+		goto commit;
+	}
+	if (c->expires_at <= ctx->now) {
+		BAD_GRANT(err, "the code has expired");
+		goto fail;
+	}
+	if (strcmp(c->client_id, client->client_id) != 0) {
+		BAD_GRANT(err, "the code was issued to another client");
+		goto fail;
+	}
+	/* OAuth 2.1 §4.1.3: required when the request had it; ours always. */
+	if (redirect_uri == NULL || strcmp(redirect_uri, c->redirect_uri) != 0) {
+		BAD_GRANT(err, "redirect_uri does not match the authorization "
+			       "request's");
+		goto fail;
+	}
+	if (!mcpauth_pkce_verify(verifier, c->code_challenge)) {
+		BAD_GRANT(err, "code_verifier does not match the "
+			       "code_challenge");
+		goto fail;
+	}
+	if (resource != NULL && strcmp(resource, c->resource) != 0) {
+		MCPAUTH_ERR(err, 400, "invalid_target",
+			    "resource differs from the authorization "
+			    "request's");
+		goto fail;
+	}
+	if (!live_user(ctx, c->user_id, &user, err) ||
+	    !mcpauth_store_code_consume(ctx->store, hash, family, ctx->now,
+					&won, err))
+		goto fail;
+	if (!won) {
+		BAD_GRANT(err, "the code was already used");
+		goto fail;
+	}
+	if (!issue(ctx, client, user, c->resource, c->scope, c->auth_time,
+		   family, out, err))
+		goto fail;
+	out->scope = c->scope;
+commit:
+	if (!mcpauth_store_commit(ctx->store, err))
+		goto fail;
+	ok = !replay;
+	if (ok)
+		c->scope = NULL; /* handed to out */
+	goto out;
+fail:
+	mcpauth_store_rollback(ctx->store);
+out:
+	if (!ok) {
+		mcpauth_crypto_free_secret(out->access);
+		mcpauth_crypto_free_secret(out->refresh);
+		out->access = out->refresh = NULL;
+	}
+	mcpauth_code_free(c);
+	mcpauth_user_free(user);
+	free(hash);
+	return ok;
+}
+
+/* grant_type=refresh_token (RFC 6749 §6), rotating (RFC 9700 §4.14.2). */
+static bool refresh_grant(struct mcpauth_ctx *ctx,
+			  const struct mcpauth_form *form,
+			  const struct mcpauth_client *client,
+			  struct issued *out, struct mcpauth_err *err)
+{
+	const char *token = param(form, "refresh_token");
+	const char *scope = param(form, "scope");
+	const char *resource = param(form, "resource");
+	struct mcpauth_refresh *r = NULL;
+	struct mcpauth_user *user = NULL;
+	char *hash = NULL, *granted = NULL;
+	bool won = false, ok = false, revoke = false;
+
+	if (token == NULL) {
+		MCPAUTH_ERR(err, 400, "invalid_request",
+			    "refresh_token is required");
+		return false;
+	}
+	hash = mcpauth_crypto_sha256_b64url(token);
+	if (hash == NULL) {
+		MCPAUTH_ERR_INTERNAL(err, "out of memory");
+		return false;
+	}
+	if (!mcpauth_store_begin(ctx->store, err))
+		goto out;
+	if (!mcpauth_store_refresh_get(ctx->store, hash, &r, err))
+		goto fail;
+	if (r == NULL || strcmp(r->client_id, client->client_id) != 0) {
+		/* Another client's token proves nothing: no revocation. */
+		BAD_GRANT(err, "the refresh token is unknown");
+		goto fail;
+	}
+	if (r->revoked_at != 0) {
+		BAD_GRANT(err, "the refresh token was revoked");
+		goto fail;
+	}
+	if (r->rotated_at != 0) {
+		/*
+		 * Reuse of a rotated token revokes the family, unless it comes
+		 * within refresh_grace of the rotation: then it is taken for
+		 * the same client's concurrent refresh, refused without
+		 * revoking (it gets no token either way).
+		 */
+		if (ctx->now - r->rotated_at > ctx->conf->refresh_grace) {
+			if (!mcpauth_store_family_revoke(ctx->store,
+							 r->family_id,
+							 ctx->now, err))
+				goto fail;
+			revoke = true;
+			BAD_GRANT(err, "the refresh token was already used; "
+				       "its family is revoked");
+			goto commit;
+		}
+		BAD_GRANT(err, "the refresh token was just used by another "
+			       "request");
+		goto fail;
+	}
+	if (r->expires_at <= ctx->now) {
+		BAD_GRANT(err, "the refresh token has expired");
+		goto fail;
+	}
+	if (resource != NULL && strcmp(resource, r->resource) != 0) {
+		MCPAUTH_ERR(err, 400, "invalid_target",
+			    "resource differs from the refresh token's");
+		goto fail;
+	}
+	/* RFC 6749 §6: a narrower scope may be asked for, never a wider one. */
+	if (scope != NULL && !mcpauth_scope_subset(scope, r->scope)) {
+		MCPAUTH_ERR(err, 400, "invalid_scope",
+			    "scope is wider than the refresh token's");
+		goto fail;
+	}
+	granted = mcpauth_scope_union("", scope != NULL ? scope : r->scope);
+	if (granted == NULL) {
+		MCPAUTH_ERR_INTERNAL(err, "out of memory");
+		goto fail;
+	}
+	if (!live_user(ctx, r->user_id, &user, err) ||
+	    !mcpauth_store_refresh_rotate(ctx->store, hash, ctx->now, &won,
+					  err))
+		goto fail;
+	if (!won) {
+		BAD_GRANT(err, "the refresh token was already used");
+		goto fail;
+	}
+	/* The new member keeps the family's scope; the access token is narrowed. */
+	{
+		struct mcpauth_token_claims claims = {
+			.client_id = client->client_id,
+			.subject = user->subject,
+			.user_id = user->id,
+			.auth_time = r->auth_time,
+			.resource = r->resource,
+			.scope = granted,
+			.family_id = r->family_id,
+		};
+		char *nhash = NULL;
+		struct mcpauth_refresh n = *r;
+
+		if (!mcpauth_tokens_access(ctx->conf, ctx->keys, ctx->store,
+					   &claims, ctx->now, &out->access,
+					   err) ||
+		    !mcpauth_tokens_random(&out->refresh, &nhash, err))
+			goto fail;
+		n.created_at = ctx->now;
+		n.expires_at = ctx->now + ctx->conf->refresh_token_lifetime;
+		n.rotated_at = 0;
+		n.revoked_at = 0;
+		ok = mcpauth_store_refresh_add(ctx->store, nhash, &n, err);
+		free(nhash);
+		if (!ok)
+			goto fail;
+		ok = false;
+	}
+	out->scope = granted;
+commit:
+	if (!mcpauth_store_commit(ctx->store, err))
+		goto fail;
+	ok = !revoke;
+	if (ok)
+		granted = NULL; /* handed to out */
+	goto out;
+fail:
+	mcpauth_store_rollback(ctx->store);
+out:
+	if (!ok) {
+		mcpauth_crypto_free_secret(out->access);
+		mcpauth_crypto_free_secret(out->refresh);
+		out->access = out->refresh = NULL;
+		out->scope = NULL;
+	}
+	mcpauth_refresh_free(r);
+	mcpauth_user_free(user);
+	free(granted);
+	free(hash);
+	return ok;
+}
+
+/* The token response (RFC 6749 §5.1). */
+static void answer(struct mcpauth_ctx *ctx, struct mcpauth_resp *resp,
+		   const struct issued *t)
+{
+	struct json_object *o = json_object_new_object();
+
+	mcpauth_json_add_str(o, "access_token", t->access);
+	mcpauth_json_add_str(o, "token_type", "Bearer");
+	json_object_object_add(
+		o, "expires_in",
+		json_object_new_int64(ctx->conf->access_token_lifetime));
+	mcpauth_json_add_str(o, "scope", t->scope);
+	mcpauth_json_add_str(o, "refresh_token", t->refresh);
+	mcpauth_resp_header(resp, "Cache-Control", "no-store");
+	mcpauth_resp_header(resp, "Pragma", "no-cache");
+	mcpauth_resp_json(resp, 200, o);
+}
+
+bool token_handle(struct mcpauth_ctx *ctx, const struct mcpauth_req *req,
+		  struct mcpauth_resp *resp, struct mcpauth_err *err)
+{
+	const char *ip = ctx->conf->issuer_path, *rest, *grant;
+	struct mcpauth_form *form = NULL;
+	struct mcpauth_client *client = NULL;
+	struct issued t = { 0 };
+	bool ok = false;
+
+	/* Browser-based clients call this endpoint: no cookies, any origin. */
+	mcpauth_resp_header(resp, "Access-Control-Allow-Origin", "*");
+	rest = strncmp(req->path, ip, strlen(ip)) == 0 ? req->path + strlen(ip)
+						       : "";
+	if (strcmp(rest, "/token") != 0) {
+		MCPAUTH_ERR(err, 404, "invalid_request", "no endpoint here");
+		return false;
+	}
+	if (!strcmp(req->method, "OPTIONS")) {
+		mcpauth_resp_preflight(resp, "POST, OPTIONS",
+				       "Authorization, Content-Type, "
+				       "MCP-Protocol-Version");
+		return true;
+	}
+	if (strcmp(req->method, "POST") != 0) {
+		mcpauth_resp_header(resp, "Allow", "POST, OPTIONS");
+		MCPAUTH_ERR(err, 405, "invalid_request",
+			    "the token endpoint takes POST");
+		return false;
+	}
+	if (req->content_type == NULL ||
+	    strncasecmp(req->content_type, "application/x-www-form-urlencoded",
+			33) != 0) {
+		MCPAUTH_ERR(err, 400, "invalid_request",
+			    "the body must be application/x-www-form-urlencoded");
+		return false;
+	}
+	if (!mcpauth_form_parse(req->body, req->body_len, &form, err))
+		return false;
+	grant = param(form, "grant_type");
+	if (grant == NULL) {
+		MCPAUTH_ERR(err, 400, "invalid_request",
+			    "grant_type is required");
+		goto out;
+	}
+	if (!mcpauth_client_authenticate(ctx->store, req->authorization, form,
+					 ctx->now, &client, err)) {
+		/* RFC 6749 §5.2: 401 invalid_client names the scheme. */
+		if (err->status == 401)
+			mcpauth_resp_header(resp, "WWW-Authenticate",
+					    "Basic realm=\"mcpauth\"");
+		goto out;
+	}
+	if (strcmp(grant, "authorization_code") != 0 &&
+	    strcmp(grant, "refresh_token") != 0) {
+		MCPAUTH_ERR(err, 400, "unsupported_grant_type",
+			    "grant_type must be authorization_code or "
+			    "refresh_token");
+		goto out;
+	}
+	if (!mcpauth_scope_has(client->grant_types, grant)) {
+		MCPAUTH_ERR(err, 400, "unauthorized_client",
+			    "this client did not register the %s grant",
+			    grant);
+		goto out;
+	}
+	if (!strcmp(grant, "authorization_code"))
+		ok = code_grant(ctx, form, client, &t, err);
+	else
+		ok = refresh_grant(ctx, form, client, &t, err);
+	if (!ok)
+		goto out;
+	mcpauth_store_client_touch(ctx->store, client->client_id, ctx->now,
+				   err);
+	mcpauth_log(MCPAUTH_LOG_INFO, "event=token grant=%s client_id=%s "
+		    "scope=\"%s\" refresh=%s",
+		    grant, client->client_id, t.scope ? t.scope : "",
+		    t.refresh != NULL ? "yes" : "no");
+	answer(ctx, resp, &t);
+out:
+	if (!ok && mcpauth_err_isset(err)) {
+		/* Errors are never cached either (RFC 6749 §5.2). */
+		mcpauth_resp_header(resp, "Pragma", "no-cache");
+	}
+	mcpauth_crypto_free_secret(t.access);
+	mcpauth_crypto_free_secret(t.refresh);
+	free(t.scope);
+	mcpauth_client_free(client);
+	mcpauth_form_free(form);
+	return ok;
+}
+
+#ifndef MCPAUTH_NO_MAIN
+int main(void)
+{
+	return mcpauth_serve("token", token_handle);
+}
+#endif
