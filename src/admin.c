@@ -1,10 +1,12 @@
 /* admin.c: mcpauth-admin, the operator's command line (see mcpauth-admin(8)). */
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -18,6 +20,7 @@
 #include "json.h"
 #include "keys.h"
 #include "log.h"
+#include "password.h"
 #include "store.h"
 
 #define EXIT_USAGE 2
@@ -59,6 +62,22 @@ static void usage(FILE *f)
 		"(printed once)\n"
 		"  initial-token list [--json]\n"
 		"  initial-token revoke ID\n"
+		"  user add NAME         add a user who signs in at "
+		"/authorize; the password\n"
+		"                        is read from standard input (asked "
+		"on a terminal)\n"
+		"  user passwd NAME      set a new password (ends the user's "
+		"sessions)\n"
+		"  user disable NAME     refuse sign-in, end sessions, revoke "
+		"the user's tokens\n"
+		"  user enable NAME      allow sign-in again\n"
+		"  user list [--json]    show the users\n"
+		"  consent revoke USER [CLIENT_ID]\n"
+		"                        forget what USER allowed (CLIENT_ID "
+		"or every client)\n"
+		"  client first-party CLIENT_ID yes|no\n"
+		"                        whether the client's users skip the "
+		"consent page\n"
 		"\n"
 		"options:\n"
 		"  -c, --config FILE     configuration file (default: "
@@ -387,6 +406,8 @@ static struct json_object *client_json(const struct mcpauth_conf *conf,
 	mcpauth_json_add_str(o, "source", c->source);
 	json_object_object_add(o, "has_secret",
 			       json_object_new_boolean(c->secret_hash != NULL));
+	json_object_object_add(o, "first_party",
+			       json_object_new_boolean(c->first_party));
 	mcpauth_json_add_str(o, "registered_from", c->registered_from);
 	add_time(o, "created_at", c->created_at);
 	add_time(o, "updated_at", c->updated_at);
@@ -524,10 +545,11 @@ static int cmd_gc(const struct mcpauth_conf *conf)
 	struct mcpauth_err err = { 0 };
 	struct mcpauth_store *store = NULL;
 	long long now = (long long)time(NULL);
-	long clients = 0, audits = 0;
+	long clients = 0, audits = 0, tokens = 0;
 	int rc = EXIT_FAILURE;
 
 	if (!open_ready(conf, &store, &err) ||
+	    !mcpauth_store_gc_tokens(store, now, &tokens, &err) ||
 	    !mcpauth_store_gc(store, now,
 			      conf->dynamic_client_idle_expiry > 0
 				      ? now - conf->dynamic_client_idle_expiry
@@ -542,8 +564,9 @@ static int cmd_gc(const struct mcpauth_conf *conf)
 		rc = fail(&err);
 		goto out;
 	}
-	printf("gc: removed %ld idle clients, %ld audit rows\n", clients,
-	       audits);
+	printf("gc: removed %ld idle clients, %ld audit rows, %ld expired "
+	       "sessions, requests, codes and tokens\n",
+	       clients, audits, tokens);
 	rc = EXIT_SUCCESS;
 out:
 	mcpauth_store_free(store);
@@ -680,6 +703,428 @@ out:
 	return rc;
 }
 
+/* --- users, consents, first-party clients ------------------------------- */
+
+/* A password line with room to notice one byte too many. */
+#define PASSWORD_BUF (MCPAUTH_PASSWORD_MAX + 2)
+
+/* The terminal's settings while echo is off, for the signal handler. */
+static struct termios saved_tty;
+static volatile sig_atomic_t tty_changed;
+
+/* Ctrl-C at the prompt: echo back on, then die of the signal as usual. */
+static void restore_tty(int sig)
+{
+	if (tty_changed)
+		tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved_tty);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+/*
+ * Reads one line of standard input into buf (PASSWORD_BUF bytes) without
+ * its newline and a CR before it. One byte at a time, so that no copy of
+ * the password waits in a stdio buffer and nothing after the line is
+ * consumed. Returns an exit status, with the message printed.
+ */
+static int read_line(char *buf)
+{
+	size_t len = 0;
+	bool any = false;
+	char c = '\0';
+
+	for (;;) {
+		ssize_t r = read(STDIN_FILENO, &c, 1);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			fprintf(stderr, "mcpauth-admin: reading the password: "
+					"%s\n", strerror(errno));
+			return EXIT_FAILURE;
+		}
+		if (r == 0)
+			break;
+		any = true;
+		if (c == '\n')
+			break;
+		if (c == '\0') {
+			fprintf(stderr, "mcpauth-admin: the password contains "
+					"a NUL byte\n");
+			return EXIT_USAGE;
+		}
+		if (len + 1 >= PASSWORD_BUF) {
+			fprintf(stderr, "mcpauth-admin: a password is at most "
+					"%d bytes\n", MCPAUTH_PASSWORD_MAX);
+			return EXIT_USAGE;
+		}
+		buf[len++] = c;
+	}
+	if (len > 0 && buf[len - 1] == '\r')
+		len--;
+	buf[len] = '\0';
+	if (!any && !isatty(STDIN_FILENO)) {
+		fprintf(stderr, "mcpauth-admin: no password on standard input "
+				"(give it as one line, or run this on a "
+				"terminal to be asked)\n");
+		return EXIT_USAGE;
+	}
+	if (len > MCPAUTH_PASSWORD_MAX) {
+		fprintf(stderr, "mcpauth-admin: a password is at most %d "
+				"bytes\n", MCPAUTH_PASSWORD_MAX);
+		return EXIT_USAGE;
+	}
+	if (len == 0) {
+		fprintf(stderr, "mcpauth-admin: the password is empty\n");
+		return EXIT_USAGE;
+	}
+	return EXIT_SUCCESS;
+}
+
+/*
+ * The new password into pw (PASSWORD_BUF bytes): asked twice with echo off
+ * on a terminal, else the first line of standard input. Returns an exit
+ * status; the caller wipes pw either way.
+ */
+static int read_password(char *pw)
+{
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
+	void (*old[sizeof(sigs) / sizeof(sigs[0])])(int);
+	char again[PASSWORD_BUF];
+	struct termios noecho;
+	int rc;
+
+	if (!isatty(STDIN_FILENO))
+		return read_line(pw);
+	if (tcgetattr(STDIN_FILENO, &saved_tty) != 0) {
+		fprintf(stderr, "mcpauth-admin: reading the terminal's "
+				"settings: %s\n", strerror(errno));
+		return EXIT_FAILURE;
+	}
+	noecho = saved_tty;
+	noecho.c_lflag &= ~(tcflag_t)ECHO;
+	/* A signal ignored (nohup) stays ignored. */
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		if ((old[i] = signal(sigs[i], restore_tty)) == SIG_IGN)
+			signal(sigs[i], SIG_IGN);
+	tty_changed = 1;
+	if (tcsetattr(STDIN_FILENO, TCSAFLUSH, &noecho) != 0) {
+		fprintf(stderr, "mcpauth-admin: turning echo off: %s\n",
+			strerror(errno));
+		rc = EXIT_FAILURE;
+		goto out;
+	}
+	fputs("password: ", stderr);
+	rc = read_line(pw);
+	fputc('\n', stderr);
+	if (rc != EXIT_SUCCESS)
+		goto out;
+	fputs("again: ", stderr);
+	rc = read_line(again);
+	fputc('\n', stderr);
+	if (rc == EXIT_SUCCESS && strcmp(pw, again) != 0) {
+		fprintf(stderr, "mcpauth-admin: the passwords differ\n");
+		rc = EXIT_USAGE;
+	}
+out:
+	tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved_tty);
+	tty_changed = 0;
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		signal(sigs[i], old[i]);
+	mcpauth_crypto_wipe(again, sizeof(again));
+	return rc;
+}
+
+/* 1 to 64 of [A-Za-z0-9._@+-]: fits a log line, a URL and an e-mail. */
+static bool valid_username(const char *name)
+{
+	size_t n = strlen(name);
+
+	return n >= 1 && n <= 64 &&
+	       strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			    "abcdefghijklmnopqrstuvwxyz0123456789._@+-") == n;
+}
+
+/* Reads the user named name into *user (NULL: said so on stderr). */
+static bool get_user(struct mcpauth_store *store, const char *name,
+		     struct mcpauth_user **user, struct mcpauth_err *err)
+{
+	if (!mcpauth_store_user_get(store, name, user, err))
+		return false;
+	if (*user == NULL)
+		fprintf(stderr, "mcpauth-admin: no user '%s' (see 'user "
+				"list')\n", name);
+	return true;
+}
+
+/* user add NAME and user passwd NAME: the password from standard input. */
+static int cmd_user_password(const struct mcpauth_conf *conf,
+			     const char *name, bool add)
+{
+	struct mcpauth_err err = { 0 };
+	struct mcpauth_store *store = NULL;
+	struct mcpauth_user *user = NULL;
+	char pw[PASSWORD_BUF];
+	char *hash = NULL, *subject = NULL;
+	bool found = false;
+	int rc = EXIT_FAILURE;
+
+	pw[0] = '\0';
+	if (add && !valid_username(name)) {
+		fprintf(stderr, "mcpauth-admin: a user name is 1 to 64 "
+				"characters of A-Z a-z 0-9 . _ @ + -\n");
+		return EXIT_USAGE;
+	}
+	if (!open_ready(conf, &store, &err) ||
+	    !mcpauth_store_user_get(store, name, &user, &err)) {
+		rc = fail(&err);
+		goto out;
+	}
+	/* Before asking for a password that could not be used. */
+	if (add && user != NULL) {
+		fprintf(stderr, "mcpauth-admin: user '%s' exists (change its "
+				"password with 'user passwd')\n", name);
+		goto out;
+	}
+	if (!add && user == NULL) {
+		fprintf(stderr, "mcpauth-admin: no user '%s' (see 'user "
+				"list')\n", name);
+		goto out;
+	}
+	if ((rc = read_password(pw)) != EXIT_SUCCESS)
+		goto out;
+	rc = EXIT_FAILURE;
+	if (!mcpauth_password_hash(pw, &hash, &err)) {
+		rc = fail(&err);
+		goto out;
+	}
+	if (add) {
+		/* The token's sub: random, not the name (RFC 9068 §2.2). */
+		if (!mcpauth_crypto_random_token(16, &subject, &err) ||
+		    !mcpauth_store_user_add(store, name, subject, hash,
+					    (long long)time(NULL), NULL,
+					    &err)) {
+			rc = fail(&err);
+			goto out;
+		}
+		printf("user %s: added\n", name);
+	} else {
+		if (!mcpauth_store_user_set_password(store, name, hash,
+						     (long long)time(NULL),
+						     &found, &err)) {
+			rc = fail(&err);
+			goto out;
+		}
+		if (!found) {
+			fprintf(stderr, "mcpauth-admin: no user '%s'\n", name);
+			goto out;
+		}
+		printf("user %s: password changed; sessions ended, refresh "
+		       "and access tokens revoked\n",
+		       name);
+	}
+	rc = EXIT_SUCCESS;
+out:
+	mcpauth_crypto_wipe(pw, sizeof(pw));
+	free(hash);
+	free(subject);
+	mcpauth_user_free(user);
+	mcpauth_store_free(store);
+	return rc;
+}
+
+static int cmd_user_disable(const struct mcpauth_conf *conf, const char *name,
+			    bool disable)
+{
+	struct mcpauth_err err = { 0 };
+	struct mcpauth_store *store = NULL;
+	struct mcpauth_user *user = NULL;
+	bool found = false;
+	int rc = EXIT_FAILURE;
+
+	if (!open_ready(conf, &store, &err) ||
+	    !get_user(store, name, &user, &err)) {
+		rc = fail(&err);
+		goto out;
+	}
+	if (user == NULL)
+		goto out;
+	/* Keeps the first disabled_at: it dates what was revoked. */
+	if ((user->disabled_at > 0) == disable) {
+		char at[32];
+		iso_time(user->disabled_at, at, sizeof(at));
+		if (disable)
+			printf("user %s: already disabled (since %s)\n", name,
+			       at);
+		else
+			printf("user %s: already enabled\n", name);
+		rc = EXIT_SUCCESS;
+		goto out;
+	}
+	if (!mcpauth_store_user_set_disabled(
+		    store, name, disable ? (long long)time(NULL) : 0, &found,
+		    &err)) {
+		rc = fail(&err);
+		goto out;
+	}
+	if (!found) {
+		fprintf(stderr, "mcpauth-admin: no user '%s'\n", name);
+		goto out;
+	}
+	if (disable)
+		printf("user %s: disabled; sessions ended, refresh and access "
+		       "tokens revoked\n", name);
+	else
+		printf("user %s: enabled; may sign in again (tokens revoked "
+		       "when disabled stay revoked)\n", name);
+	rc = EXIT_SUCCESS;
+out:
+	mcpauth_user_free(user);
+	mcpauth_store_free(store);
+	return rc;
+}
+
+static int cmd_user_list(const struct mcpauth_conf *conf, bool json)
+{
+	struct mcpauth_err err = { 0 };
+	struct mcpauth_store *store = NULL;
+	struct mcpauth_user *u = NULL;
+	size_t n = 0;
+	int rc = EXIT_FAILURE;
+
+	if (!open_ready(conf, &store, &err) ||
+	    !mcpauth_store_user_list(store, &u, &n, &err)) {
+		rc = fail(&err);
+		goto out;
+	}
+	if (json) {
+		struct json_object *arr = json_object_new_array();
+		for (size_t i = 0; i < n; i++) {
+			struct json_object *o = json_object_new_object();
+			json_object_object_add(o, "id",
+					       json_object_new_int64(u[i].id));
+			mcpauth_json_add_str(o, "username", u[i].username);
+			mcpauth_json_add_str(o, "subject", u[i].subject);
+			add_time(o, "created_at", u[i].created_at);
+			add_time(o, "disabled_at", u[i].disabled_at);
+			add_time(o, "last_login_at", u[i].last_login_at);
+			json_object_array_add(arr, o);
+		}
+		print_json(arr);
+	} else {
+		printf("%-5s %-20s %-24s %-21s %-21s %s\n", "ID", "USERNAME",
+		       "SUBJECT", "CREATED", "DISABLED", "LAST LOGIN");
+		for (size_t i = 0; i < n; i++) {
+			char c[32], d[32], l[32];
+			iso_time(u[i].created_at, c, sizeof(c));
+			iso_time(u[i].disabled_at, d, sizeof(d));
+			iso_time(u[i].last_login_at, l, sizeof(l));
+			printf("%-5lld %-20s %-24s %-21s %-21s %s\n", u[i].id,
+			       u[i].username, u[i].subject, c, d, l);
+		}
+	}
+	rc = EXIT_SUCCESS;
+out:
+	mcpauth_store_users_free(u, n);
+	mcpauth_store_free(store);
+	return rc;
+}
+
+static int cmd_consent_revoke(const struct mcpauth_conf *conf,
+			      const char *name, const char *client_id)
+{
+	struct mcpauth_err err = { 0 };
+	struct mcpauth_store *store = NULL;
+	struct mcpauth_user *user = NULL;
+	struct mcpauth_client *c = NULL;
+	long count = 0;
+	int rc = EXIT_FAILURE;
+
+	/* The store counts 0 for an unknown user or client: say which. */
+	if (!open_ready(conf, &store, &err) ||
+	    !get_user(store, name, &user, &err) ||
+	    (user != NULL && client_id != NULL &&
+	     !mcpauth_store_client_get(store, client_id, &c, &err))) {
+		rc = fail(&err);
+		goto out;
+	}
+	if (user == NULL)
+		goto out;
+	if (client_id != NULL && c == NULL) {
+		fprintf(stderr, "mcpauth-admin: no client '%s'\n", client_id);
+		goto out;
+	}
+	if (!mcpauth_store_consent_revoke(store, name, client_id, &count,
+					  &err)) {
+		rc = fail(&err);
+		goto out;
+	}
+	printf("user %s: %ld consent%s revoked%s%s", name, count,
+	       count == 1 ? "" : "s", client_id ? " for client " : "",
+	       client_id ? client_id : "");
+	if (count > 0)
+		printf("; asked again at the next authorization");
+	printf("\n");
+	rc = EXIT_SUCCESS;
+out:
+	mcpauth_client_free(c);
+	mcpauth_user_free(user);
+	mcpauth_store_free(store);
+	return rc;
+}
+
+static int cmd_client_first_party(const struct mcpauth_conf *conf,
+				  const char *id, const char *value)
+{
+	struct mcpauth_err err = { 0 };
+	struct mcpauth_store *store = NULL;
+	struct mcpauth_client *c = NULL;
+	bool yes = value != NULL && !strcmp(value, "yes"), found = false;
+	int rc = EXIT_FAILURE;
+
+	if (!yes && (value == NULL || strcmp(value, "no") != 0)) {
+		fprintf(stderr, "mcpauth-admin: client first-party takes yes "
+				"or no after the client_id\n");
+		return EXIT_USAGE;
+	}
+	if (!open_ready(conf, &store, &err) ||
+	    !mcpauth_store_client_get(store, id, &c, &err)) {
+		rc = fail(&err);
+		goto out;
+	}
+	if (c == NULL) {
+		fprintf(stderr, "mcpauth-admin: no client '%s'\n", id);
+		goto out;
+	}
+	if (!mcpauth_store_client_set_first_party(store, id, yes, &found,
+						  &err)) {
+		rc = fail(&err);
+		goto out;
+	}
+	if (!found) {
+		fprintf(stderr, "mcpauth-admin: no client '%s'\n", id);
+		goto out;
+	}
+	if (yes)
+		printf("client %s: first party; its users are not asked for "
+		       "consent\n", id);
+	else
+		printf("client %s: not first party; its users are asked for "
+		       "consent\n", id);
+	/* RFC 7592 lets whoever registered it change its redirect URIs. */
+	if (yes && !strcmp(c->source, "dynamic"))
+		fprintf(stderr,
+			"mcpauth-admin: warning: client %s registered itself "
+			"(dynamic): whoever holds its registration access "
+			"token can change its redirect URIs, and gc removes it "
+			"when idle\n",
+			id);
+	rc = EXIT_SUCCESS;
+out:
+	mcpauth_client_free(c);
+	mcpauth_store_free(store);
+	return rc;
+}
+
 /* The commands: name, subcommand, whether it takes one argument. */
 static const struct command {
 	const char *cmd, *sub;
@@ -692,6 +1137,20 @@ static const struct command {
 	{ "client", "show", true },	   { "client", "delete", true },
 	{ "initial-token", "create", false }, { "initial-token", "list", false },
 	{ "initial-token", "revoke", true },
+	{ "user", "add", true },	   { "user", "passwd", true },
+	{ "user", "disable", true },	   { "user", "enable", true },
+	{ "user", "list", false },
+	{ "consent", "revoke", true },	   { "client", "first-party", true },
+};
+
+/* Of those, the ones with a second argument: whether required, usage. */
+static const struct command2 {
+	const char *cmd, *sub;
+	bool required;
+	const char *args;
+} commands2[] = {
+	{ "consent", "revoke", false, "USER [CLIENT_ID]" },
+	{ "client", "first-party", true, "CLIENT_ID yes|no" },
 };
 
 static bool is(const char *cmd, const char *sub, const char *c, const char *s)
@@ -701,7 +1160,8 @@ static bool is(const char *cmd, const char *sub, const char *c, const char *s)
 }
 
 static int run(const struct mcpauth_conf *conf, const char *cmd,
-	       const char *sub, const char *arg, const struct opts *o)
+	       const char *sub, const char *arg, const char *arg2,
+	       const struct opts *o)
 {
 	if (is(cmd, sub, "init", NULL))
 		return cmd_init(conf);
@@ -725,6 +1185,16 @@ static int run(const struct mcpauth_conf *conf, const char *cmd,
 		return cmd_token_create(conf, o);
 	if (is(cmd, sub, "initial-token", "list"))
 		return cmd_token_list(conf, o->json);
+	if (is(cmd, sub, "user", "add") || is(cmd, sub, "user", "passwd"))
+		return cmd_user_password(conf, arg, !strcmp(sub, "add"));
+	if (is(cmd, sub, "user", "disable") || is(cmd, sub, "user", "enable"))
+		return cmd_user_disable(conf, arg, !strcmp(sub, "disable"));
+	if (is(cmd, sub, "user", "list"))
+		return cmd_user_list(conf, o->json);
+	if (is(cmd, sub, "consent", "revoke"))
+		return cmd_consent_revoke(conf, arg, arg2);
+	if (is(cmd, sub, "client", "first-party"))
+		return cmd_client_first_party(conf, arg, arg2);
 	return cmd_token_revoke(conf, arg);
 }
 
@@ -741,10 +1211,11 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const struct command *found = NULL;
+	const struct command2 *found2 = NULL;
 	struct opts o = { 0 };
 	struct mcpauth_err err = { 0 };
 	struct mcpauth_conf *conf = NULL;
-	const char *cmd, *sub = NULL, *arg = NULL;
+	const char *cmd, *sub = NULL, *arg = NULL, *arg2 = NULL;
 	char **rest;
 	int c, nrest, rc = EXIT_USAGE;
 
@@ -766,11 +1237,15 @@ int main(int argc, char **argv)
 	}
 	cmd = argv[optind++];
 	if ((!strcmp(cmd, "key") || !strcmp(cmd, "client") ||
-	     !strcmp(cmd, "initial-token")) && optind < argc)
+	     !strcmp(cmd, "initial-token") || !strcmp(cmd, "user") ||
+	     !strcmp(cmd, "consent")) && optind < argc)
 		sub = argv[optind++];
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (is(cmd, sub, commands[i].cmd, commands[i].sub))
 			found = &commands[i];
+	for (size_t i = 0; i < sizeof(commands2) / sizeof(commands2[0]); i++)
+		if (is(cmd, sub, commands2[i].cmd, commands2[i].sub))
+			found2 = &commands2[i];
 	if (found == NULL) {
 		fprintf(stderr, "mcpauth-admin: unknown command '%s%s%s'\n",
 			cmd, sub ? " " : "", sub ? sub : "");
@@ -796,12 +1271,20 @@ int main(int argc, char **argv)
 		}
 	}
 	if (found->arg) {
-		if (optind >= nrest) {
-			fprintf(stderr, "mcpauth-admin: %s %s needs an "
-					"argument\n", cmd, sub);
+		if (optind >= nrest ||
+		    (found2 != NULL && found2->required &&
+		     optind + 1 >= nrest)) {
+			if (found2 != NULL)
+				fprintf(stderr, "mcpauth-admin: usage: %s %s "
+						"%s\n", cmd, sub, found2->args);
+			else
+				fprintf(stderr, "mcpauth-admin: %s %s needs an "
+						"argument\n", cmd, sub);
 			return EXIT_USAGE;
 		}
 		arg = rest[optind++];
+		if (found2 != NULL && optind < nrest)
+			arg2 = rest[optind++];
 	}
 	if (optind != nrest) {
 		fprintf(stderr, "mcpauth-admin: unexpected argument '%s'\n",
@@ -821,7 +1304,7 @@ int main(int argc, char **argv)
 		rc = fail(&err);
 		goto out;
 	}
-	rc = run(conf, cmd, sub, arg, &o);
+	rc = run(conf, cmd, sub, arg, arg2, &o);
 out:
 	mcpauth_conf_free(conf);
 	mcpauth_jose_cleanup();

@@ -49,6 +49,13 @@ struct flow {
 	char *session_hash; /* the signed-in session's, or NULL */
 	long long user_id;
 	long long auth_time;
+	/*
+	 * Errors become pages, not redirects: a dynamically registered client
+	 * nobody has used yet, before anyone signed in (SECURITY.md: no
+	 * automatic redirect to a newly registered client before the user
+	 * has authenticated; else /authorize is an open redirector).
+	 */
+	bool no_redirect;
 };
 
 /* --- answers -------------------------------------------------------------- */
@@ -102,8 +109,11 @@ static bool error_page(struct flow *f, const struct mcpauth_err *e,
 		{ .name = "code", .value = e->code },
 	};
 
+	char desc[sizeof(e->description)];
+
+	mcpauth_client_text_copy(desc, sizeof(desc), e->description);
 	mcpauth_log(MCPAUTH_LOG_WARN, "event=authorize outcome=error_page "
-		    "error=%s description=\"%s\"", e->code, e->description);
+		    "error=%s description=\"%s\"", e->code, desc);
 	return page(f, e->status >= 400 ? e->status : 400, "error", vars, 3,
 		    err);
 }
@@ -165,10 +175,15 @@ static bool redirect_error(struct flow *f, const char *redirect_uri,
 	const char *params[] = { "error", e->code, "error_description",
 				 e->description, NULL };
 
+	char desc[sizeof(e->description)];
+
+	if (f->no_redirect)
+		return error_page(f, e, err);
+	mcpauth_client_text_copy(desc, sizeof(desc), e->description);
 	mcpauth_log(MCPAUTH_LOG_INFO, "event=authorize outcome=refused "
 		    "client_id=%s error=%s description=\"%s\"",
 		    f->client != NULL ? f->client->client_id : "-", e->code,
-		    e->description);
+		    desc);
 	return redirect(f, redirect_uri, params, state, err);
 }
 
@@ -184,6 +199,14 @@ static bool set_cookie(struct flow *f, const char *name, const char *value,
 }
 
 /* --- validation of a new request ------------------------------------------- */
+
+/* The length of the host at the start of an authority ([::1] whole). */
+static size_t host_len(const char *a)
+{
+	if (*a == '[')
+		return strcspn(a, "]") + (strchr(a, ']') != NULL ? 1 : 0);
+	return strcspn(a, ":/?");
+}
 
 /*
  * The registered redirect URI the request names (RFC 6749 §3.1.2.3): the
@@ -205,7 +228,7 @@ static const char *match_redirect(const struct mcpauth_client *c,
 		const char *r = c->redirect_uris[i];
 		/* http://host:port/rest: compare all but the digits of port. */
 		const char *rh = r + 7, *gh = given + 7;
-		size_t rhost = strcspn(rh, ":/?"), ghost = strcspn(gh, ":/?");
+		size_t rhost = host_len(rh), ghost = host_len(gh);
 		const char *rrest, *grest;
 
 		if (!mcpauth_client_redirect_uri_loopback(r) || rhost != ghost ||
@@ -354,17 +377,20 @@ static bool consent_page(struct flow *f, const char *request_id,
 		mcpauth_conf_resource(f->ctx->conf, f->ar->resource);
 	char *action = issuer_url(f->ctx->conf, "/authorize");
 	char hostbuf[256] = "", *scopes = strdup(f->ar->scope);
-	const char *list[32], *host;
+	const char **list = NULL, *host;
 	size_t n = 0;
 	struct mcpauth_user *user = NULL;
 	bool ok = false, loopback;
 
-	if (action == NULL || scopes == NULL) {
+	/* Every scope is shown: no more tokens than half the string's length. */
+	if (scopes != NULL)
+		list = calloc(strlen(scopes) / 2 + 1, sizeof(*list));
+	if (action == NULL || scopes == NULL || list == NULL) {
 		MCPAUTH_ERR_INTERNAL(err, "out of memory");
 		goto out;
 	}
-	for (char *save = NULL, *t = strtok_r(scopes, " ", &save);
-	     t != NULL && n < 32; t = strtok_r(NULL, " ", &save))
+	for (char *save = NULL, *t = strtok_r(scopes, " ", &save); t != NULL;
+	     t = strtok_r(NULL, " ", &save))
 		list[n++] = t;
 	host = strstr(f->ar->redirect_uri, "://");
 	if (host != NULL)
@@ -399,6 +425,7 @@ static bool consent_page(struct flow *f, const char *request_id,
 out:
 	mcpauth_user_free(user);
 	free(action);
+	free(list);
 	free(scopes);
 	return ok;
 }
@@ -419,12 +446,32 @@ static bool issue_code(struct flow *f, struct mcpauth_err *err)
 	};
 	const char *params[] = { "code", NULL, NULL };
 	char *value = NULL, *hash = NULL;
-	bool ok = false;
+	bool ok = false, taken = false;
 
+	/*
+	 * One request, one code: the request is taken (deleted) in the same
+	 * transaction that stores the code, and only by one of concurrent
+	 * submissions of the same form.
+	 */
 	if (!mcpauth_tokens_random(&value, &hash, err) ||
-	    !mcpauth_store_code_add(f->ctx->store, hash, &code, err) ||
-	    !mcpauth_store_authz_delete(f->ctx->store, f->id_hash, err))
+	    !mcpauth_store_begin(f->ctx->store, err))
 		goto out;
+	if (!mcpauth_store_authz_delete(f->ctx->store, f->id_hash, &taken,
+					err) ||
+	    (taken && !mcpauth_store_code_add(f->ctx->store, hash, &code,
+					      err)) ||
+	    !mcpauth_store_commit(f->ctx->store, err)) {
+		mcpauth_store_rollback(f->ctx->store);
+		goto out;
+	}
+	if (!taken) {
+		struct mcpauth_err e = { 0 };
+		MCPAUTH_ERR(&e, 400, "invalid_request",
+			    "this sign-in was already answered; start again "
+			    "from the application if it did not continue");
+		ok = error_page(f, &e, err);
+		goto out;
+	}
 	mcpauth_store_client_touch(f->ctx->store, f->ar->client_id,
 				   f->ctx->now, err);
 	params[1] = value;
@@ -540,6 +587,11 @@ static bool start(struct flow *f, struct mcpauth_err *err)
 			    "client_id); it should register again");
 		return error_page(f, &e, err);
 	}
+	if (!load_session(f, err))
+		return false;
+	f->no_redirect = f->session_hash == NULL &&
+			 f->client->last_used_at == 0 &&
+			 !strcmp(f->client->source, "dynamic");
 	redirect_uri = match_redirect(f->client, param(f, "redirect_uri"));
 	if (redirect_uri == NULL) {
 		MCPAUTH_ERR(&e, 400, "invalid_request",
@@ -619,8 +671,7 @@ static bool start(struct flow *f, struct mcpauth_err *err)
 		return false;
 	}
 	if (!new_ids(f, &request_id, &csrf, err) ||
-	    !mcpauth_store_authz_add(f->ctx->store, f->id_hash, f->ar, err) ||
-	    !load_session(f, err))
+	    !mcpauth_store_authz_add(f->ctx->store, f->id_hash, f->ar, err))
 		goto out;
 	if (prompt_none) {
 		/* OIDC Core §3.1.2.1: no page may be shown. */
@@ -641,7 +692,7 @@ static bool start(struct flow *f, struct mcpauth_err *err)
 		free(granted);
 		if (e.code != NULL) {
 			mcpauth_store_authz_delete(f->ctx->store, f->id_hash,
-						   err);
+						   NULL, err);
 			ok = redirect_error(f, redirect_uri, state, &e, err);
 			goto out;
 		}
@@ -725,8 +776,7 @@ static bool resume(struct flow *f, bool check_csrf, bool *answered,
 static bool resume_and_proceed(struct flow *f, struct mcpauth_err *err)
 {
 	char *request_id = NULL, *csrf = NULL, *csrf_hash = NULL;
-	bool ok = false;
-
+	bool ok = false, found = false;
 	bool answered = false;
 
 	if (!resume(f, false, &answered, err) || answered)
@@ -738,13 +788,21 @@ static bool resume_and_proceed(struct flow *f, struct mcpauth_err *err)
 			MCPAUTH_ERR_INTERNAL(err, "out of memory");
 		goto out;
 	}
-	/* Stored again under the same id with the new CSRF hash. */
+	/* The page gets a new CSRF token; a request answered meanwhile is gone. */
+	if (!mcpauth_store_authz_set_csrf(f->ctx->store, f->id_hash, csrf_hash,
+					  &found, err))
+		goto out;
+	if (!found) {
+		struct mcpauth_err e = { 0 };
+		MCPAUTH_ERR(&e, 400, "invalid_request",
+			    "this sign-in was already answered; start again "
+			    "from the application if it did not continue");
+		ok = error_page(f, &e, err);
+		goto out;
+	}
 	free(f->ar->csrf_hash);
 	f->ar->csrf_hash = csrf_hash;
 	csrf_hash = NULL;
-	if (!mcpauth_store_authz_delete(f->ctx->store, f->id_hash, err) ||
-	    !mcpauth_store_authz_add(f->ctx->store, f->id_hash, f->ar, err))
-		goto out;
 	ok = proceed(f, request_id, csrf, err);
 out:
 	free(request_id);
@@ -758,7 +816,9 @@ static bool do_login(struct flow *f, struct mcpauth_err *err)
 {
 	struct mcpauth_user *user = NULL;
 	const char *username = param(f, "username");
-	char *sid = NULL, *sid_hash = NULL, *next = NULL;
+	char *sid = NULL, *sid_hash = NULL, *next = NULL, *csrf = NULL;
+	char *csrf_hash = NULL;
+	bool found = false;
 	bool ok = false;
 
 	bool answered = false;
@@ -783,12 +843,19 @@ static bool do_login(struct flow *f, struct mcpauth_err *err)
 	if (f->session_hash != NULL)
 		mcpauth_store_session_delete(f->ctx->store, f->session_hash,
 					     err);
+	/*
+	 * The login form's CSRF token ends here: the consent form gets its
+	 * own at the continuation, so this one cannot approve.
+	 */
 	if (!mcpauth_tokens_random(&sid, &sid_hash, err) ||
+	    !mcpauth_tokens_random(&csrf, &csrf_hash, err) ||
 	    !mcpauth_store_session_add(f->ctx->store, sid_hash, user->id,
 				       f->ctx->now, f->ctx->now,
 				       f->ctx->now +
 					       f->ctx->conf->session_lifetime,
 				       err) ||
+	    !mcpauth_store_authz_set_csrf(f->ctx->store, f->id_hash, csrf_hash,
+					  &found, err) ||
 	    !mcpauth_store_authz_set_session(f->ctx->store, f->id_hash,
 					     sid_hash, err))
 		goto out;
@@ -807,6 +874,8 @@ static bool do_login(struct flow *f, struct mcpauth_err *err)
 out:
 	mcpauth_user_free(user);
 	mcpauth_crypto_free_secret(sid);
+	mcpauth_crypto_free_secret(csrf);
+	free(csrf_hash);
 	free(sid_hash);
 	free(next);
 	return ok;
@@ -834,7 +903,8 @@ static bool do_consent(struct flow *f, struct mcpauth_err *err)
 	if (decision == NULL || strcmp(decision, "approve") != 0) {
 		MCPAUTH_ERR(&e, 400, "access_denied",
 			    "the user denied the request");
-		mcpauth_store_authz_delete(f->ctx->store, f->id_hash, err);
+		mcpauth_store_authz_delete(f->ctx->store, f->id_hash, NULL,
+					   err);
 		return redirect_error(f, f->ar->redirect_uri, f->ar->state, &e,
 				      err);
 	}
@@ -920,8 +990,12 @@ bool authorize_handle(struct mcpauth_ctx *ctx, const struct mcpauth_req *req,
 	}
 	if (post) {
 		/* Forms come from our own pages only (SECURITY: Origin). */
-		if (req->origin != NULL && strcmp(req->origin, "null") != 0 &&
-		    !same_origin(ctx->conf, req->origin)) {
+		/*
+		 * Our pages send Referrer-Policy: same-origin, so browsers
+		 * name our origin here; "null" (a sandboxed frame, a page
+		 * with no-referrer) is another site's.
+		 */
+		if (req->origin != NULL && !same_origin(ctx->conf, req->origin)) {
 			MCPAUTH_ERR(&e, 403, "invalid_request",
 				    "the form was sent from another site");
 			return error_page(&f, &e, err);

@@ -20,6 +20,9 @@
 /* The JWKS changes at rotation: cached for less time than metadata. */
 #define JWKS_MAX_AGE 300
 
+static const char *const secret_methods[] = { "client_secret_basic",
+					      "client_secret_post" };
+
 /* Signing algorithms accepted in client assertions (RFC 7523). */
 static const char *const assertion_algs[] = { "ES256", "EdDSA", "RS256" };
 
@@ -74,6 +77,9 @@ static struct json_object *as_metadata(const struct mcpauth_conf *conf)
 	add_url(m, conf, "jwks_uri", "/jwks");
 	if (conf->dynamic_registration)
 		add_url(m, conf, "registration_endpoint", "/register");
+	/* RFC 7009 and RFC 7662, authenticated like the token endpoint. */
+	add_url(m, conf, "revocation_endpoint", "/revoke");
+	add_url(m, conf, "introspection_endpoint", "/introspect");
 	nscopes = mcpauth_conf_scopes(conf, &scopes);
 	mcpauth_json_add_strs(m, "scopes_supported", scopes, nscopes);
 	free(scopes);
@@ -90,6 +96,11 @@ static struct json_object *as_metadata(const struct mcpauth_conf *conf)
 		methods[nmethods++] = "private_key_jwt";
 	mcpauth_json_add_strs(m, "token_endpoint_auth_methods_supported",
 			      methods, nmethods);
+	mcpauth_json_add_strs(m, "revocation_endpoint_auth_methods_supported",
+			      methods, nmethods);
+	/* Introspection answers confidential clients only (RFC 7662 §2.1). */
+	mcpauth_json_add_strs(m, "introspection_endpoint_auth_methods_supported",
+			      secret_methods, 2);
 	if (conf->private_key_jwt)
 		mcpauth_json_add_strs(
 			m, "token_endpoint_auth_signing_alg_values_supported",

@@ -157,7 +157,15 @@ static bool code_grant(struct mcpauth_ctx *ctx, const struct mcpauth_form *form,
 		BAD_GRANT(err, "the code was issued to another client");
 		goto fail;
 	}
-	/* OAuth 2.1 §4.1.3: required when the request had it; ours always. */
+	/*
+	 * RFC 6749 §4.1.3: required when the authorization request had it.
+	 * We do not record whether it did; we let it be omitted only when the
+	 * code's URI is the client's one registered URI, which is all an
+	 * authorization request without it can have used.
+	 */
+	if (redirect_uri == NULL && client->nredirect_uris == 1 &&
+	    !strcmp(client->redirect_uris[0], c->redirect_uri))
+		redirect_uri = c->redirect_uri;
 	if (redirect_uri == NULL || strcmp(redirect_uri, c->redirect_uri) != 0) {
 		BAD_GRANT(err, "redirect_uri does not match the authorization "
 			       "request's");
@@ -346,6 +354,173 @@ out:
 	return ok;
 }
 
+/*
+ * What a presented token is: one of our refresh tokens (*r) or access
+ * tokens (*a), or neither. Access tokens are JWTs: the signature is checked
+ * before the jti is looked up, so a forged JWT naming a real jti is nothing.
+ */
+static bool find_token(struct mcpauth_ctx *ctx, const char *token,
+		       struct mcpauth_refresh **r, struct mcpauth_access **a,
+		       struct mcpauth_err *err)
+{
+	struct mcpauth_err ignored = { 0 };
+	struct json_object *claims = NULL;
+	char *hash = NULL, *json = NULL;
+	const char *jti;
+	bool ok = false;
+
+	*r = NULL;
+	*a = NULL;
+	if (strchr(token, '.') == NULL) {
+		hash = mcpauth_crypto_sha256_b64url(token);
+		if (hash == NULL) {
+			MCPAUTH_ERR_INTERNAL(err, "out of memory");
+			return false;
+		}
+		ok = mcpauth_store_refresh_get(ctx->store, hash, r, err);
+		free(hash);
+		return ok;
+	}
+	if (!mcpauth_keys_verify(ctx->store, ctx->now, token, &json,
+				 &ignored))
+		return true; /* not ours: neither */
+	claims = json_tokener_parse(json);
+	jti = mcpauth_json_get_str(claims, "jti");
+	ok = jti == NULL || mcpauth_store_access_get(ctx->store, jti, a, err);
+	json_object_put(claims);
+	free(json);
+	return ok;
+}
+
+/* POST IP/revoke (RFC 7009): always 200 for a token the client may not see. */
+static bool revoke(struct mcpauth_ctx *ctx, const struct mcpauth_form *form,
+		   const struct mcpauth_client *client,
+		   struct mcpauth_resp *resp, struct mcpauth_err *err)
+{
+	const char *token = param(form, "token");
+	struct mcpauth_refresh *r = NULL;
+	struct mcpauth_access *a = NULL;
+	bool ok = false, found = false;
+
+	if (token == NULL) {
+		MCPAUTH_ERR(err, 400, "invalid_request", "token is required");
+		return false;
+	}
+	if (!find_token(ctx, token, &r, &a, err))
+		return false;
+	/* RFC 7009 §2.1: a refresh token takes its access tokens along. */
+	if (r != NULL && !strcmp(r->client_id, client->client_id)) {
+		if (!mcpauth_store_begin(ctx->store, err))
+			goto out;
+		if (!mcpauth_store_family_revoke(ctx->store, r->family_id,
+						 ctx->now, err) ||
+		    !mcpauth_store_commit(ctx->store, err)) {
+			mcpauth_store_rollback(ctx->store);
+			goto out;
+		}
+		mcpauth_log(MCPAUTH_LOG_INFO, "event=revoke kind=refresh_token "
+			    "client_id=%s family=%s", client->client_id,
+			    r->family_id);
+	} else if (a != NULL && !strcmp(a->client_id, client->client_id)) {
+		if (!mcpauth_store_access_revoke(ctx->store, a->jti, ctx->now,
+						 &found, err))
+			goto out;
+		mcpauth_log(MCPAUTH_LOG_INFO, "event=revoke kind=access_token "
+			    "client_id=%s jti=%s", client->client_id, a->jti);
+	}
+	mcpauth_resp_header(resp, "Cache-Control", "no-store");
+	mcpauth_resp_body(resp, 200, NULL, NULL, 0);
+	ok = true;
+out:
+	mcpauth_refresh_free(r);
+	mcpauth_access_free(a);
+	return ok;
+}
+
+/*
+ * POST IP/introspect (RFC 7662) for a confidential client, such as an
+ * operator's resource server: active and the token's facts, or only
+ * {"active":false}.
+ */
+static bool introspect(struct mcpauth_ctx *ctx, const struct mcpauth_form *form,
+		       const struct mcpauth_client *client,
+		       struct mcpauth_resp *resp, struct mcpauth_err *err)
+{
+	const char *token = param(form, "token");
+	struct mcpauth_refresh *r = NULL;
+	struct mcpauth_access *a = NULL;
+	struct mcpauth_user *user = NULL;
+	struct json_object *o = json_object_new_object();
+	const char *cid = NULL, *scope = NULL, *aud = NULL, *type = NULL;
+	long long uid = 0, exp = 0, iat = 0;
+	bool ok = false, active = false;
+
+	if (client->secret_hash == NULL) {
+		MCPAUTH_ERR(err, 401, "invalid_client",
+			    "introspection is for confidential clients");
+		goto out;
+	}
+	if (token == NULL) {
+		MCPAUTH_ERR(err, 400, "invalid_request", "token is required");
+		goto out;
+	}
+	if (!find_token(ctx, token, &r, &a, err))
+		goto out;
+	if (r != NULL && r->revoked_at == 0 && r->rotated_at == 0 &&
+	    r->expires_at > ctx->now) {
+		active = true;
+		cid = r->client_id;
+		scope = r->scope;
+		aud = r->resource;
+		uid = r->user_id;
+		exp = r->expires_at;
+		iat = r->created_at;
+		type = "refresh_token";
+	} else if (a != NULL && a->revoked_at == 0 && a->expires_at > ctx->now) {
+		active = true;
+		cid = a->client_id;
+		scope = a->scope;
+		aud = a->resource;
+		uid = a->user_id;
+		exp = a->expires_at;
+		iat = a->issued_at;
+		type = "Bearer";
+	}
+	if (active && uid != 0 &&
+	    (!mcpauth_store_user_get_id(ctx->store, uid, &user, err) ||
+	     user == NULL || user->disabled_at != 0)) {
+		if (mcpauth_err_isset(err))
+			goto out;
+		active = false;
+	}
+	json_object_object_add(o, "active", json_object_new_boolean(active));
+	if (active) {
+		mcpauth_json_add_str(o, "scope", scope);
+		mcpauth_json_add_str(o, "client_id", cid);
+		mcpauth_json_add_str(o, "token_type", type);
+		json_object_object_add(o, "exp", json_object_new_int64(exp));
+		json_object_object_add(o, "iat", json_object_new_int64(iat));
+		mcpauth_json_add_str(o, "sub",
+				     user != NULL ? user->subject : cid);
+		if (user != NULL)
+			mcpauth_json_add_str(o, "username", user->username);
+		mcpauth_json_add_str(o, "aud", aud);
+		mcpauth_json_add_str(o, "iss", ctx->conf->issuer);
+		if (a != NULL)
+			mcpauth_json_add_str(o, "jti", a->jti);
+	}
+	mcpauth_resp_header(resp, "Cache-Control", "no-store");
+	mcpauth_resp_json(resp, 200, o);
+	o = NULL;
+	ok = true;
+out:
+	json_object_put(o);
+	mcpauth_refresh_free(r);
+	mcpauth_access_free(a);
+	mcpauth_user_free(user);
+	return ok;
+}
+
 /* The token response (RFC 6749 §5.1). */
 static void answer(struct mcpauth_ctx *ctx, struct mcpauth_resp *resp,
 		   const struct issued *t)
@@ -371,13 +546,20 @@ bool token_handle(struct mcpauth_ctx *ctx, const struct mcpauth_req *req,
 	struct mcpauth_form *form = NULL;
 	struct mcpauth_client *client = NULL;
 	struct issued t = { 0 };
+	enum { TOKEN, REVOKE, INTROSPECT } endpoint;
 	bool ok = false;
 
 	/* Browser-based clients call this endpoint: no cookies, any origin. */
 	mcpauth_resp_header(resp, "Access-Control-Allow-Origin", "*");
 	rest = strncmp(req->path, ip, strlen(ip)) == 0 ? req->path + strlen(ip)
 						       : "";
-	if (strcmp(rest, "/token") != 0) {
+	if (!strcmp(rest, "/token"))
+		endpoint = TOKEN;
+	else if (!strcmp(rest, "/revoke"))
+		endpoint = REVOKE;
+	else if (!strcmp(rest, "/introspect"))
+		endpoint = INTROSPECT;
+	else {
 		MCPAUTH_ERR(err, 404, "invalid_request", "no endpoint here");
 		return false;
 	}
@@ -390,7 +572,7 @@ bool token_handle(struct mcpauth_ctx *ctx, const struct mcpauth_req *req,
 	if (strcmp(req->method, "POST") != 0) {
 		mcpauth_resp_header(resp, "Allow", "POST, OPTIONS");
 		MCPAUTH_ERR(err, 405, "invalid_request",
-			    "the token endpoint takes POST");
+			    "this endpoint takes POST");
 		return false;
 	}
 	if (req->content_type == NULL ||
@@ -403,17 +585,21 @@ bool token_handle(struct mcpauth_ctx *ctx, const struct mcpauth_req *req,
 	if (!mcpauth_form_parse(req->body, req->body_len, &form, err))
 		return false;
 	grant = param(form, "grant_type");
-	if (grant == NULL) {
+	if (endpoint == TOKEN && grant == NULL) {
 		MCPAUTH_ERR(err, 400, "invalid_request",
 			    "grant_type is required");
 		goto out;
 	}
 	if (!mcpauth_client_authenticate(ctx->store, req->authorization, form,
 					 ctx->now, &client, err)) {
-		/* RFC 6749 §5.2: 401 invalid_client names the scheme. */
-		if (err->status == 401)
-			mcpauth_resp_header(resp, "WWW-Authenticate",
-					    "Basic realm=\"mcpauth\"");
+		goto out;
+	}
+	if (endpoint == REVOKE) {
+		ok = revoke(ctx, form, client, resp, err);
+		goto out;
+	}
+	if (endpoint == INTROSPECT) {
+		ok = introspect(ctx, form, client, resp, err);
 		goto out;
 	}
 	if (strcmp(grant, "authorization_code") != 0 &&
@@ -446,6 +632,10 @@ out:
 	if (!ok && mcpauth_err_isset(err)) {
 		/* Errors are never cached either (RFC 6749 §5.2). */
 		mcpauth_resp_header(resp, "Pragma", "no-cache");
+		/* RFC 6749 §5.2: 401 invalid_client names the scheme. */
+		if (err->status == 401)
+			mcpauth_resp_header(resp, "WWW-Authenticate",
+					    "Basic realm=\"mcpauth\"");
 	}
 	mcpauth_crypto_free_secret(t.access);
 	mcpauth_crypto_free_secret(t.refresh);

@@ -581,12 +581,16 @@ static const char csp[] = "default-src 'none'; style-src 'self'; "
 
 void mcpauth_html_page(struct mcpauth_resp *resp, int status, char *html)
 {
-	/* no-referrer: the URL may hold request ids (RFC 9700 §4.2). */
+	/*
+	 * same-origin: no Referer leaves for other sites (our URLs may hold
+	 * request ids, RFC 9700 §4.2), while our own form posts keep a real
+	 * Origin header that mcpauth-authorize checks.
+	 */
 	if (!set_header(resp, "Cache-Control", "no-store") ||
 	    !set_header(resp, "X-Frame-Options", "DENY") ||
 	    !set_header(resp, "Content-Security-Policy", csp) ||
 	    !set_header(resp, "X-Content-Type-Options", "nosniff") ||
-	    !set_header(resp, "Referrer-Policy", "no-referrer")) {
+	    !set_header(resp, "Referrer-Policy", "same-origin")) {
 		/* The page may hold a CSRF token. */
 		if (html != NULL)
 			mcpauth_crypto_wipe(html, strlen(html));

@@ -63,7 +63,7 @@ char *mcpauth_html_escape(const char *s);
  * headers every page carries, each exactly once (an earlier value of one of
  * them is replaced): Cache-Control: no-store, X-Frame-Options: DENY,
  * Content-Security-Policy (see html.c), X-Content-Type-Options: nosniff,
- * Referrer-Policy: no-referrer. Takes ownership of html. When a header
+ * Referrer-Policy: same-origin. Takes ownership of html. When a header
  * cannot be set (no memory, or resp already holds MCPAUTH_RESP_MAX_HEADERS
  * headers) the page is dropped for a bodiless 500: a page is never served
  * without its protections.

@@ -11,6 +11,7 @@
 
 #include <json-c/json.h>
 
+#include "b64.h"
 #include "crypto.h"
 #include "json.h"
 #include "keys.h"
@@ -182,6 +183,42 @@ bool mcpauth_keys_jwks(struct mcpauth_store *store, long long now,
 	ok = true;
 out:
 	json_object_put(doc);
+	mcpauth_store_keys_free(list, n);
+	return ok;
+}
+
+bool mcpauth_keys_verify(struct mcpauth_store *store, long long now,
+			 const char *jwt, char **claims_json,
+			 struct mcpauth_err *err)
+{
+	struct mcpauth_signing_key *list = NULL;
+	struct json_object *hdr = NULL;
+	unsigned char *raw = NULL;
+	const char *dot = strchr(jwt, '.'), *kid;
+	size_t n = 0, rawlen = 0;
+	bool ok = false;
+
+	/* The header names the key; the key itself always comes from us. */
+	if (dot == NULL || (size_t)(dot - jwt) > 4096 ||
+	    !mcpauth_b64url_decode(jwt, (size_t)(dot - jwt), &raw, &rawlen) ||
+	    (hdr = json_tokener_parse((char *)raw)) == NULL ||
+	    (kid = mcpauth_json_get_str(hdr, "kid")) == NULL) {
+		MCPAUTH_ERR(err, 400, "invalid_token", "not one of our tokens");
+		goto out;
+	}
+	if (!mcpauth_store_key_published(store, now, &list, &n, err))
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(list[i].kid, kid) != 0)
+			continue;
+		ok = mcpauth_jose_verify(list[i].public_jwk, list[i].alg, jwt,
+					 NULL, claims_json, err);
+		goto out;
+	}
+	MCPAUTH_ERR(err, 400, "invalid_token", "not one of our tokens");
+out:
+	json_object_put(hdr);
+	free(raw);
 	mcpauth_store_keys_free(list, n);
 	return ok;
 }

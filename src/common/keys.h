@@ -37,6 +37,16 @@ bool mcpauth_keys_jwks(struct mcpauth_store *store, long long now,
 		       char **json, struct mcpauth_err *err);
 
 /*
+ * Verifies a JWT we signed: the key its header's kid names among the
+ * published keys, with that key's algorithm (never the header's). On success
+ * *claims_json (owned by the caller) holds the claims; the caller checks
+ * them. A token that is not ours: 400 invalid_token.
+ */
+bool mcpauth_keys_verify(struct mcpauth_store *store, long long now,
+			 const char *jwt, char **claims_json,
+			 struct mcpauth_err *err);
+
+/*
  * Generates a key (alg NULL: conf's signing_alg): writes the private file
  * first (0600, in a 0700 key_dir it creates if missing), then the row. It is
  * pending, or active when no key is. kid_out has room for 64 bytes.

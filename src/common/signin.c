@@ -45,7 +45,8 @@ bool mcpauth_signin_password(struct mcpauth_store *store, const char *username,
 		/* Best effort: a failure leaves the old, still valid hash. */
 		if (mcpauth_password_hash(password, &hash, &ignored))
 			mcpauth_store_user_set_password(store, user->username,
-							hash, &found, &ignored);
+							hash, 0, &found,
+							&ignored);
 		free(hash);
 		if (ignored.code != NULL)
 			mcpauth_log_err(&ignored);

@@ -60,6 +60,7 @@ enum stmt {
 	ST_AUTHZ_GET,
 	ST_AUTHZ_SET_SESSION,
 	ST_AUTHZ_DELETE,
+	ST_AUTHZ_SET_CSRF,
 	ST_CONSENT_GET,
 	ST_CONSENT_SET,
 	ST_CONSENT_REVOKE,
@@ -242,6 +243,9 @@ static const char *const stmt_sql[ST_COUNT] = {
 		"force_login = 0 WHERE id_hash = ?1",
 	[ST_AUTHZ_DELETE] =
 		"DELETE FROM authorization_requests WHERE id_hash = ?1",
+	[ST_AUTHZ_SET_CSRF] =
+		"UPDATE authorization_requests SET csrf_hash = ?2 "
+		"WHERE id_hash = ?1",
 	[ST_CONSENT_GET] =
 		"SELECT scope FROM consents WHERE user_id = ?1 AND "
 		"client_id = ?2 AND resource = ?3",
@@ -1622,7 +1626,8 @@ bool mcpauth_store_user_list(struct mcpauth_store *store,
 
 bool mcpauth_store_user_set_password(struct mcpauth_store *store,
 				     const char *username, const char *hash,
-				     bool *found, struct mcpauth_err *err)
+				     long long revoke_at, bool *found,
+				     struct mcpauth_err *err)
 {
 	sqlite3_stmt *st;
 	int changes;
@@ -1635,10 +1640,17 @@ bool mcpauth_store_user_set_password(struct mcpauth_store *store,
 	if (!step_done(store, st, "changing a password", err))
 		goto fail;
 	changes = sqlite3_changes(store->db);
-	/* A new password ends every sign-in made with the old one. */
-	if (changes == 1 &&
-	    !run_key(store, ST_USER_SESSIONS_DELETE, username, 0,
-		     "ending a user's sessions", err))
+	/*
+	 * A new password ends every sign-in made with the old one and
+	 * revokes what they were given (the old password may have leaked).
+	 */
+	if (changes == 1 && revoke_at > 0 &&
+	    (!run_key(store, ST_USER_SESSIONS_DELETE, username, 0,
+		      "ending a user's sessions", err) ||
+	     !run_key(store, ST_USER_REFRESH_REVOKE, username, revoke_at,
+		      "revoking a user's refresh tokens", err) ||
+	     !run_key(store, ST_USER_ACCESS_REVOKE, username, revoke_at,
+		      "revoking a user's access tokens", err)))
 		goto fail;
 	if (!run(store, ST_COMMIT, err))
 		goto fail;
@@ -1845,12 +1857,33 @@ bool mcpauth_store_authz_set_session(struct mcpauth_store *store,
 }
 
 bool mcpauth_store_authz_delete(struct mcpauth_store *store,
-				const char *id_hash, struct mcpauth_err *err)
+				const char *id_hash, bool *found,
+				struct mcpauth_err *err)
 {
+	if (not_ready(store, err) ||
+	    !run_key(store, ST_AUTHZ_DELETE, id_hash, 0,
+		     "deleting an authorization request", err))
+		return false;
+	if (found != NULL)
+		*found = sqlite3_changes(store->db) == 1;
+	return true;
+}
+
+bool mcpauth_store_authz_set_csrf(struct mcpauth_store *store,
+				  const char *id_hash, const char *csrf_hash,
+				  bool *found, struct mcpauth_err *err)
+{
+	sqlite3_stmt *st;
+
 	if (not_ready(store, err))
 		return false;
-	return run_key(store, ST_AUTHZ_DELETE, id_hash, 0,
-		       "deleting an authorization request", err);
+	st = store->stmt[ST_AUTHZ_SET_CSRF];
+	bind_str(st, 1, id_hash);
+	bind_str(st, 2, csrf_hash);
+	if (!step_done(store, st, "renewing a CSRF token", err))
+		return false;
+	*found = sqlite3_changes(store->db) == 1;
+	return true;
 }
 
 bool mcpauth_store_consent_get(struct mcpauth_store *store, long long user_id,

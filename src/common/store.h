@@ -292,10 +292,15 @@ bool mcpauth_store_user_list(struct mcpauth_store *store,
 			     struct mcpauth_user **users, size_t *count,
 			     struct mcpauth_err *err);
 
-/* Replaces the password hash; ends the user's sessions. *found. */
+/*
+ * Replaces the password hash. With revoke_at > 0 (a password change) it
+ * also ends the user's sessions and revokes the user's refresh and access
+ * tokens; with 0 (a rehash at sign-in) it changes nothing else. *found.
+ */
 bool mcpauth_store_user_set_password(struct mcpauth_store *store,
 				     const char *username, const char *hash,
-				     bool *found, struct mcpauth_err *err);
+				     long long revoke_at, bool *found,
+				     struct mcpauth_err *err);
 
 /*
  * Disables (at > 0) or enables (at 0) a user. Disabling ends the user's
@@ -365,8 +370,18 @@ bool mcpauth_store_authz_set_session(struct mcpauth_store *store,
 				     const char *session_hash,
 				     struct mcpauth_err *err);
 
+/*
+ * Deletes the request; *found (may be NULL) tells whether this call did,
+ * so that of concurrent answers to one request exactly one goes on.
+ */
 bool mcpauth_store_authz_delete(struct mcpauth_store *store,
-				const char *id_hash, struct mcpauth_err *err);
+				const char *id_hash, bool *found,
+				struct mcpauth_err *err);
+
+/* Replaces the request's CSRF hash; *found false when it is gone. */
+bool mcpauth_store_authz_set_csrf(struct mcpauth_store *store,
+				  const char *id_hash, const char *csrf_hash,
+				  bool *found, struct mcpauth_err *err);
 
 /* The scope the user granted the client at resource, *scope NULL if none. */
 bool mcpauth_store_consent_get(struct mcpauth_store *store, long long user_id,

@@ -318,7 +318,7 @@ for (const kind of ['lighttpd', 'apache']) {
         }
         // Not routed at all: whole paths only, never prefixes.
         for (const u of [`${p}/jwks.json`, `${p}/jwksx`, `${p}/jwks/`, `${p}/jwks/x`,
-          '/.well-known/oauth-authorization-serverx', `${p}/token`]) {
+          '/.well-known/oauth-authorization-serverx', `${p}/tokenx`, `${p}/token.json`, `${p}/authorizex`]) {
           const res = await server.fetch(u);
           await res.arrayBuffer();
           assert.equal(res.status, 404, `GET ${u}`);

@@ -73,6 +73,10 @@ START_TEST(test_minimal_defaults)
 	ck_assert_int_eq(conf->dynamic_client_idle_expiry, 90 * 86400);
 	ck_assert_int_eq(conf->audit_retention, 365 * 86400);
 	ck_assert_uint_eq(conf->nregistration_default_scopes, 0);
+	ck_assert_int_eq(conf->dynamic_client_unused_expiry, 7 * 86400);
+	ck_assert_int_eq(conf->session_lifetime, 8 * 3600);
+	ck_assert_int_eq(conf->refresh_grace, 30);
+	ck_assert_ptr_nonnull(strstr(conf->www_dir, "/www"));
 	ck_assert(!conf->client_id_metadata_documents);
 	ck_assert(!conf->client_credentials);
 	ck_assert(!conf->private_key_jwt);
@@ -115,6 +119,10 @@ START_TEST(test_full)
 		"dynamic_client_idle_expiry = 0\n"
 		"audit_retention = 2d\n"
 		"registration_default_scopes = b offline_access\n"
+		"dynamic_client_unused_expiry = 0\n"
+		"session_lifetime = 1h\n"
+		"refresh_grace = 0\n"
+		"www_dir = pages\n"
 		"client_id_metadata_documents = true\n"
 		"client_credentials = no\n"
 		"private_key_jwt = off\n"
@@ -156,6 +164,11 @@ START_TEST(test_full)
 	ck_assert_int_eq(conf->audit_retention, 2 * 86400);
 	ck_assert_uint_eq(conf->nregistration_default_scopes, 2);
 	ck_assert_str_eq(conf->registration_default_scopes[0], "b");
+	ck_assert_int_eq(conf->dynamic_client_unused_expiry, 0);
+	ck_assert_int_eq(conf->session_lifetime, 3600);
+	ck_assert_int_eq(conf->refresh_grace, 0);
+	snprintf(path, sizeof(path), "%s/pages", dir);
+	ck_assert_str_eq(conf->www_dir, path);
 	ck_assert(!conf->client_credentials);
 	ck_assert_uint_eq(conf->nresources, 2);
 	ck_assert_str_eq(conf->resources[0].name, "First server");
@@ -200,6 +213,13 @@ START_TEST(test_errors_name_file_line_key)
 		     ":1: key 'dynamic_registration': 'maybe' is not yes or no");
 	assert_fails("max_dynamic_clients = 10k\n",
 		     ":1: key 'max_dynamic_clients': '10k' is not a number");
+	assert_fails("refresh_grace = 10m\n",
+		     ":1: key 'refresh_grace': '10m' is out of range (0 to "
+		     "300)");
+	assert_fails("audit_retention = 1m\n" MINIMAL,
+		     ": audit_retention must be at least "
+		     "registration_rate_window (the rate limit counts audit "
+		     "rows)");
 	assert_fails("registration_rate_window = 0\n",
 		     ":1: key 'registration_rate_window': '0' is out of range "
 		     "(1 to 86400)");

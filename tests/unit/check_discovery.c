@@ -84,6 +84,15 @@ START_TEST(test_as_metadata_every_path)
 	ck_assert_str_eq(check_str(m, "jwks_uri"), ISSUER "/jwks");
 	/* Dynamic registration is on by default (public clients only). */
 	ck_assert_str_eq(check_str(m, "registration_endpoint"), ISSUER "/register");
+	ck_assert_str_eq(check_str(m, "revocation_endpoint"), ISSUER "/revoke");
+	ck_assert_str_eq(check_str(m, "introspection_endpoint"),
+			 ISSUER "/introspect");
+	check_strs(m, "revocation_endpoint_auth_methods_supported", buf,
+		   sizeof(buf));
+	ck_assert_str_eq(buf, "none");
+	check_strs(m, "introspection_endpoint_auth_methods_supported", buf,
+		   sizeof(buf));
+	ck_assert_str_eq(buf, "client_secret_basic client_secret_post");
 	ck_assert_ptr_null(check_str(m, "token_endpoint_auth_signing_alg_values_supported"));
 	check_strs(m, "scopes_supported", buf, sizeof(buf));
 	ck_assert_str_eq(buf, "files:read files:write other offline_access");

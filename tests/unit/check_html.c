@@ -770,7 +770,7 @@ static void assert_page_headers(const struct mcpauth_resp *resp)
 	    {"X-Frame-Options", "DENY"},
 	    {"Content-Security-Policy", csp},
 	    {"X-Content-Type-Options", "nosniff"},
-	    {"Referrer-Policy", "no-referrer"},
+	    {"Referrer-Policy", "same-origin"},
 	};
 
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {

@@ -7,6 +7,7 @@
 
 #include <check.h>
 
+Suite *check_authorize_suite(void);
 Suite *check_b64_suite(void);
 Suite *check_client_suite(void);
 Suite *check_conf_suite(void);
@@ -20,9 +21,13 @@ Suite *check_json_suite(void);
 Suite *check_keys_suite(void);
 Suite *check_log_suite(void);
 Suite *check_password_suite(void);
+Suite *check_pkce_suite(void);
 Suite *check_register_suite(void);
 Suite *check_req_suite(void);
+Suite *check_scope_suite(void);
 Suite *check_store_suite(void);
+Suite *check_token_suite(void);
+Suite *check_tokens_suite(void);
 
 /*
  * Fixture helpers (check_main.c). A fresh temporary directory per call,

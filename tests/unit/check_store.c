@@ -522,7 +522,7 @@ START_TEST(test_password_change_ends_sessions)
 	ck_assert(mcpauth_store_session_add(store, "b1", bob, NOW, NOW,
 					    NOW + 3600, &err));
 	ck_assert(mcpauth_store_user_set_password(store, "alice", "new-hash",
-						  &found, &err));
+						  NOW, &found, &err));
 	ck_assert(found);
 	ck_assert(!session_found(store, "a1", NOW));
 	ck_assert(!session_found(store, "a2", NOW));
@@ -532,8 +532,8 @@ START_TEST(test_password_change_ends_sessions)
 	mcpauth_user_free(u);
 
 	found = true;
-	ck_assert(mcpauth_store_user_set_password(store, "carol", "x", &found,
-						  &err));
+	ck_assert(mcpauth_store_user_set_password(store, "carol", "x", NOW,
+						  &found, &err));
 	ck_assert(!found);
 	ck_assert(session_found(store, "b1", NOW));
 	mcpauth_store_free(store);
@@ -623,6 +623,7 @@ START_TEST(test_authz_request)
 	struct mcpauth_store *store = open_migrated();
 	struct mcpauth_err err = { 0 };
 	struct mcpauth_authz_request *r = NULL;
+	bool found = false;
 
 	add_client(store, "c1");
 	add_authz(store, "req1", "c1", NOW + 600);
@@ -657,7 +658,10 @@ START_TEST(test_authz_request)
 	ck_assert(!r->force_login);
 	mcpauth_authz_request_free(r);
 
-	ck_assert(mcpauth_store_authz_delete(store, "req1", &err));
+	ck_assert(mcpauth_store_authz_delete(store, "req1", &found, &err));
+	ck_assert(found);
+	ck_assert(mcpauth_store_authz_delete(store, "req1", &found, &err));
+	ck_assert(!found);
 	ck_assert(mcpauth_store_authz_get(store, "req1", NOW, &r, &err));
 	ck_assert_ptr_null(r);
 	mcpauth_authz_request_free(NULL);

@@ -138,8 +138,9 @@ export class Instance {
 
   // Runs mcpauth-admin -c conf ARGS as the service user. check: throw
   // unless it exits 0. Returns { status, stdout, stderr }.
-  admin(args, { check = false } = {}) {
-    return run(ADMIN, ['-c', this.conf, ...args], { check, user: true });
+  // input: text for its standard input (e.g. a password for `user add`).
+  admin(args, { check = false, input } = {}) {
+    return run(ADMIN, ['-c', this.conf, ...args], { check, user: true, input });
   }
 
   // Signs claims with the active key (mcpauth-test-sign); a compact JWS.
@@ -411,12 +412,14 @@ function programPids(conf) {
 // Creates an instance for issuer path and resource paths on a fresh port,
 // starts the server, and returns { inst, server, issuer, resources }.
 // opts.resources: [{ path, scopes, name }]; opts.issuerPath: '' or '/t1'.
+// A resource may give a full url instead of a path (an MCP server on
+// another origin, e.g. one the test runs itself).
 export async function startInstance(kind, { issuerPath = '', resources = [{ path: '/mcp' }], extra } = {}) {
   const port = await freePort();
   const origin = `http://127.0.0.1:${port}`;
   const issuer = origin + issuerPath;
   const res = resources.map((r, i) => ({
-    url: origin + r.path,
+    url: r.url || origin + r.path,
     name: r.name || `Test MCP server ${i + 1}`,
     scopes: r.scopes || ['mcp:tools', 'mcp:resources'],
   }));
