@@ -1053,7 +1053,8 @@ static int cmd_consent_revoke(const struct mcpauth_conf *conf,
 		fprintf(stderr, "mcpauth-admin: no client '%s'\n", client_id);
 		goto out;
 	}
-	if (!mcpauth_store_consent_revoke(store, name, client_id, &count,
+	if (!mcpauth_store_consent_revoke(store, name, client_id,
+					  (long long)time(NULL), &count,
 					  &err)) {
 		rc = fail(&err);
 		goto out;
@@ -1062,7 +1063,8 @@ static int cmd_consent_revoke(const struct mcpauth_conf *conf,
 	       count == 1 ? "" : "s", client_id ? " for client " : "",
 	       client_id ? client_id : "");
 	if (count > 0)
-		printf("; asked again at the next authorization");
+		printf("; their tokens revoked; asked again at the next "
+		       "authorization");
 	printf("\n");
 	rc = EXIT_SUCCESS;
 out:

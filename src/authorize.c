@@ -27,14 +27,31 @@
 
 /*
  * Cookies: __Host- names are Secure, Path=/ and host-only by rule (RFC 6265bis
- * §4.1.3.2), so another host or path cannot plant them.
+ * §4.1.3.2), so another host cannot plant them. Path=/ means every issuer
+ * on one host receives them: each name ends in a hash of the issuer, so
+ * issuers at /t1 and /t2 keep separate sessions. (Issuers that must not
+ * trust each other need origins of their own: a cookie's path is no
+ * security boundary.)
  */
-#define SESSION_COOKIE "__Host-mcpauth-session"
-#define FLOW_COOKIE "__Host-mcpauth-flow"
+#define SESSION_COOKIE "__Host-mcpauth-session-"
+#define FLOW_COOKIE "__Host-mcpauth-flow-"
 /* How long a started authorization may wait for sign-in and consent. */
 #define REQUEST_LIFETIME 600
 /* The flow cookie outlives one request: one per browser. */
 #define FLOW_LIFETIME 86400
+/* Unanswered requests one address may have stored at a time. */
+#define MAX_PENDING 50
+/* The longest state kept (clients send 20 to 50 characters). */
+#define MAX_STATE 1024
+/*
+ * Failed sign-ins allowed per address and per username in LOGIN_WINDOW,
+ * counted before argon2 runs: guessing and making the server hash are
+ * both bounded. Per username a little lower: a guess spread over many
+ * addresses still meets it (and can hold a user out for a window).
+ */
+#define LOGIN_WINDOW 900
+#define MAX_FAILS_PER_ADDRESS 20
+#define MAX_FAILS_PER_USER 10
 
 /* One request's state, freed at the end of the handler. */
 struct flow {
@@ -47,15 +64,19 @@ struct flow {
 	char *id_hash;      /* the stored request's */
 	char *flow_value;   /* this browser's flow cookie */
 	char *session_hash; /* the signed-in session's, or NULL */
+	char session_cookie[64]; /* SESSION_COOKIE + the issuer's hash */
+	char rate_key[64];       /* mcpauth_req_rate_key */
+	char flow_cookie[64];
 	long long user_id;
 	long long auth_time;
 	/*
-	 * Errors become pages, not redirects: a dynamically registered client
-	 * nobody has used yet, before anyone signed in (SECURITY.md: no
-	 * automatic redirect to a newly registered client before the user
-	 * has authenticated; else /authorize is an open redirector).
+	 * Errors become pages, not redirects, for a dynamically registered
+	 * client that has never been given a code (SECURITY.md: no automatic
+	 * redirect to a newly registered client before the user has
+	 * authenticated; else /authorize is an open redirector).
 	 */
 	bool no_redirect;
+	int status; /* of the next page, 0: 200 */
 };
 
 /* --- answers -------------------------------------------------------------- */
@@ -226,13 +247,17 @@ static const char *match_redirect(const struct mcpauth_client *c,
 		return NULL;
 	for (size_t i = 0; i < c->nredirect_uris; i++) {
 		const char *r = c->redirect_uris[i];
-		/* http://host:port/rest: compare all but the digits of port. */
-		const char *rh = r + 7, *gh = given + 7;
-		size_t rhost = host_len(rh), ghost = host_len(gh);
-		const char *rrest, *grest;
+		const char *rh, *gh = given + 7, *rrest, *grest;
+		size_t rhost, ghost;
 
-		if (!mcpauth_client_redirect_uri_loopback(r) || rhost != ghost ||
-		    strncmp(r, given, 7 + rhost) != 0)
+		/* Both are http://host[:port]/...: look inside r only then. */
+		if (!mcpauth_client_redirect_uri_loopback(r))
+			continue;
+		/* Compare all but the digits of the port. */
+		rh = r + 7;
+		rhost = host_len(rh);
+		ghost = host_len(gh);
+		if (rhost != ghost || strncmp(r, given, 7 + rhost) != 0)
 			continue;
 		rrest = rh + rhost;
 		grest = gh + ghost;
@@ -315,7 +340,7 @@ static bool check_scope(const struct mcpauth_conf *conf,
 /* Finds the signed-in session from the cookie, if any. */
 static bool load_session(struct flow *f, struct mcpauth_err *err)
 {
-	char *id = mcpauth_req_cookie(f->req, SESSION_COOKIE);
+	char *id = mcpauth_req_cookie(f->req, f->session_cookie);
 	bool found = false;
 
 	if (id == NULL)
@@ -362,7 +387,7 @@ static bool login_page(struct flow *f, const char *request_id,
 		snprintf(hostbuf, sizeof(hostbuf), "%.*s",
 			 (int)strcspn(host + 3, "/?#"), host + 3);
 	ok = action != NULL &&
-	     page(f, 200, "login", vars,
+	     page(f, f->status ? f->status : 200, "login", vars,
 		  sizeof(vars) / sizeof(vars[0]), err);
 	if (action == NULL)
 		MCPAUTH_ERR_INTERNAL(err, "out of memory");
@@ -539,7 +564,7 @@ static bool flow_cookie(struct flow *f, struct mcpauth_err *err)
 {
 	char *hash = NULL;
 
-	f->flow_value = mcpauth_req_cookie(f->req, FLOW_COOKIE);
+	f->flow_value = mcpauth_req_cookie(f->req, f->flow_cookie);
 	if (f->flow_value != NULL && strlen(f->flow_value) == 43)
 		return true;
 	mcpauth_crypto_free_secret(f->flow_value);
@@ -547,7 +572,7 @@ static bool flow_cookie(struct flow *f, struct mcpauth_err *err)
 	if (!mcpauth_tokens_random(&f->flow_value, &hash, err))
 		return false;
 	free(hash);
-	return set_cookie(f, FLOW_COOKIE, f->flow_value, FLOW_LIFETIME);
+	return set_cookie(f, f->flow_cookie, f->flow_value, FLOW_LIFETIME);
 }
 
 static const char *param(const struct flow *f, const char *name)
@@ -589,8 +614,12 @@ static bool start(struct flow *f, struct mcpauth_err *err)
 	}
 	if (!load_session(f, err))
 		return false;
-	f->no_redirect = f->session_hash == NULL &&
-			 f->client->last_used_at == 0 &&
+	/*
+	 * Whoever is signed in: a victim's session must not turn an
+	 * attacker's fresh registration into a redirector. The client's
+	 * first code makes it used.
+	 */
+	f->no_redirect = f->client->last_used_at == 0 &&
 			 !strcmp(f->client->source, "dynamic");
 	redirect_uri = match_redirect(f->client, param(f, "redirect_uri"));
 	if (redirect_uri == NULL) {
@@ -644,6 +673,11 @@ static bool start(struct flow *f, struct mcpauth_err *err)
 		}
 		return redirect_error(f, redirect_uri, state, &e, err);
 	}
+	if (state != NULL && strlen(state) > MAX_STATE) {
+		MCPAUTH_ERR(&e, 400, "invalid_request",
+			    "state is longer than %d characters", MAX_STATE);
+		return redirect_error(f, redirect_uri, NULL, &e, err);
+	}
 	prompt_none = prompt != NULL && mcpauth_scope_has(prompt, "none");
 	f->ar = calloc(1, sizeof(*f->ar));
 	if (f->ar == NULL || !flow_cookie(f, err)) {
@@ -664,15 +698,25 @@ static bool start(struct flow *f, struct mcpauth_err *err)
 	f->ar->browser_hash = mcpauth_crypto_sha256_b64url(f->flow_value);
 	f->ar->created_at = f->ctx->now;
 	f->ar->expires_at = f->ctx->now + REQUEST_LIFETIME;
+	f->ar->rate_key = strdup(f->rate_key);
 	if (f->ar->client_id == NULL || f->ar->redirect_uri == NULL ||
 	    f->ar->resource == NULL || f->ar->code_challenge == NULL ||
-	    f->ar->browser_hash == NULL || (state != NULL && !f->ar->state)) {
+	    f->ar->browser_hash == NULL || f->ar->rate_key == NULL ||
+	    (state != NULL && !f->ar->state)) {
 		MCPAUTH_ERR_INTERNAL(err, "out of memory");
 		return false;
 	}
-	if (!new_ids(f, &request_id, &csrf, err) ||
-	    !mcpauth_store_authz_add(f->ctx->store, f->id_hash, f->ar, err))
+	if (!new_ids(f, &request_id, &csrf, err))
 		goto out;
+	if (!mcpauth_store_authz_add(f->ctx->store, f->id_hash, f->ar,
+				     MAX_PENDING, err)) {
+		if (err->status == 429) {
+			e = *err;
+			mcpauth_err_clear(err);
+			ok = error_page(f, &e, err);
+		}
+		goto out;
+	}
 	if (prompt_none) {
 		/* OIDC Core §3.1.2.1: no page may be shown. */
 		char *granted = NULL;
@@ -717,7 +761,7 @@ static bool resume(struct flow *f, bool check_csrf, bool *answered,
 	char *browser = NULL;
 	bool same;
 
-	f->flow_value = mcpauth_req_cookie(f->req, FLOW_COOKIE);
+	f->flow_value = mcpauth_req_cookie(f->req, f->flow_cookie);
 	if (request_id == NULL || f->flow_value == NULL) {
 		MCPAUTH_ERR(&e, 400, "invalid_request",
 			    "this sign-in has no request to continue; start "
@@ -811,6 +855,38 @@ out:
 	return ok;
 }
 
+/*
+ * One audit row and log line per sign-in attempt: the username tried (never
+ * the password), so that failures can be counted per address and per user.
+ */
+static void audit_login(struct flow *f, const char *username, bool ok)
+{
+	struct mcpauth_err ignored = { 0 };
+	char name[128] = "";
+	struct mcpauth_audit a = {
+		.at = f->ctx->now,
+		.event = "login",
+		.refused = !ok,
+		.actor = "user",
+		.client_id = f->ar->client_id,
+		.address = f->req->remote_addr,
+		.error = ok ? NULL : "access_denied",
+		.detail = ok ? NULL : "wrong username or password",
+		.status = ok ? 303 : 200,
+		.rate_key = f->rate_key[0] ? f->rate_key : NULL,
+		.username = name,
+	};
+
+	mcpauth_client_text_copy(name, sizeof(name),
+				 username != NULL ? username : "");
+	if (!mcpauth_store_audit_add(f->ctx->store, &a, &ignored))
+		mcpauth_log_err(&ignored);
+	mcpauth_log(ok ? MCPAUTH_LOG_INFO : MCPAUTH_LOG_WARN,
+		    "event=login outcome=%s user=\"%s\" client_id=%s address=%s",
+		    ok ? "ok" : "refused", name, f->ar->client_id,
+		    f->req->remote_addr ? f->req->remote_addr : "-");
+}
+
 /* POST step=login: the sign-in form. */
 static bool do_login(struct flow *f, struct mcpauth_err *err)
 {
@@ -825,15 +901,33 @@ static bool do_login(struct flow *f, struct mcpauth_err *err)
 
 	if (!resume(f, true, &answered, err) || answered)
 		return !mcpauth_err_isset(err);
+	{
+		long by_key = 0, by_user = 0;
+		if (!mcpauth_store_login_failures(
+			    f->ctx->store, f->rate_key[0] ? f->rate_key : NULL,
+			    username, f->ctx->now - LOGIN_WINDOW + 1, &by_key,
+			    &by_user, err))
+			return false;
+		if (by_key >= MAX_FAILS_PER_ADDRESS ||
+		    by_user >= MAX_FAILS_PER_USER) {
+			mcpauth_log(MCPAUTH_LOG_WARN, "event=login "
+				    "outcome=throttled address=%s",
+				    f->req->remote_addr ? f->req->remote_addr
+							: "-");
+			f->status = 429;
+			return login_page(f, param(f, "request_id"),
+					  param(f, "csrf"),
+					  "Too many failed sign-ins. Wait a "
+					  "quarter of an hour, then try again.",
+					  username, err);
+		}
+	}
 	if (!mcpauth_signin_password(f->ctx->store, username,
 				     param(f, "password"), f->ctx->now, &user,
 				     err))
 		return false;
+	audit_login(f, username, user != NULL);
 	if (user == NULL) {
-		mcpauth_log(MCPAUTH_LOG_INFO, "event=login outcome=refused "
-			    "client_id=%s address=%s",
-			    f->ar->client_id,
-			    f->req->remote_addr ? f->req->remote_addr : "-");
 		/* Same request, same CSRF token: the form can be sent again. */
 		return login_page(f, param(f, "request_id"), param(f, "csrf"),
 				  "Wrong username or password.", username,
@@ -864,9 +958,7 @@ static bool do_login(struct flow *f, struct mcpauth_err *err)
 		MCPAUTH_ERR_INTERNAL(err, "out of memory");
 		goto out;
 	}
-	mcpauth_log(MCPAUTH_LOG_INFO, "event=login outcome=ok user=%s "
-		    "client_id=%s", user->username, f->ar->client_id);
-	set_cookie(f, SESSION_COOKIE, sid, f->ctx->conf->session_lifetime);
+	set_cookie(f, f->session_cookie, sid, f->ctx->conf->session_lifetime);
 	mcpauth_resp_header(f->resp, "Location", next);
 	mcpauth_resp_header(f->resp, "Cache-Control", "no-store");
 	mcpauth_resp_body(f->resp, 303, NULL, NULL, 0);
@@ -973,6 +1065,18 @@ bool authorize_handle(struct mcpauth_ctx *ctx, const struct mcpauth_req *req,
 
 	rest = strncmp(req->path, ip, strlen(ip)) == 0 ? req->path + strlen(ip)
 						       : "";
+	{
+		unsigned char h[MCPAUTH_SHA256_LEN];
+		mcpauth_crypto_sha256(ctx->conf->issuer,
+				      strlen(ctx->conf->issuer), h);
+		snprintf(f.session_cookie, sizeof(f.session_cookie),
+			 "%s%02x%02x%02x%02x", SESSION_COOKIE, h[0], h[1], h[2],
+			 h[3]);
+		snprintf(f.flow_cookie, sizeof(f.flow_cookie),
+			 "%s%02x%02x%02x%02x", FLOW_COOKIE, h[0], h[1], h[2],
+			 h[3]);
+	}
+	mcpauth_req_rate_key(req, f.rate_key, sizeof(f.rate_key));
 	if (!strcmp(rest, "/static/style.css") &&
 	    (!strcmp(req->method, "GET") || !strcmp(req->method, "HEAD")))
 		return stylesheet(&f, err);

@@ -6,7 +6,6 @@
  * per-address rate, client cap), secrets handed out once, and the audit
  * trail of every registration, read, update, deletion and refusal.
  */
-#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -169,30 +168,6 @@ static bool json_body(const struct mcpauth_req *req, struct json_object **out,
 }
 
 /*
- * What the rate limit counts by: the address, but a whole /64 for IPv6,
- * since one host commonly holds a /64 and could otherwise rotate through
- * it. Never X-Forwarded-For: only what the web server reports.
- */
-static void rate_key(const struct mcpauth_req *req, char *out, size_t size)
-{
-	struct in6_addr a6;
-
-	out[0] = '\0';
-	if (req->remote_addr == NULL)
-		return;
-	if (strchr(req->remote_addr, ':') != NULL &&
-	    inet_pton(AF_INET6, req->remote_addr, &a6) == 1) {
-		char buf[INET6_ADDRSTRLEN];
-		memset(&a6.s6_addr[8], 0, 8);
-		if (inet_ntop(AF_INET6, &a6, buf, sizeof(buf)) != NULL) {
-			snprintf(out, size, "%s/64", buf);
-			return;
-		}
-	}
-	snprintf(out, size, "%s", req->remote_addr);
-}
-
-/*
  * A sliding-window limit per rate key over the audit trail: registration
  * attempts, or refused management requests (guessing registration access
  * tokens). A flood stays out of the audit trail: the limit's first refusal
@@ -287,9 +262,19 @@ static bool issue_secret(struct mcpauth_ctx *ctx, struct mcpauth_client *c,
 static bool credentials(struct mcpauth_ctx *ctx, struct mcpauth_client *c,
 			char **token, char **secret, struct mcpauth_err *err)
 {
-	if (!mcpauth_crypto_random_token(MCPAUTH_CLIENT_ID_BYTES,
-					 &c->client_id, err) ||
-	    !mcpauth_client_new_secret(token, &c->registration_token_hash,
+	/*
+	 * Never a leading '-': an id like "-Mx..." would read as an option
+	 * on the command line (mcpauth-admin client show ID). One draw in
+	 * 64 is redrawn, which leaves 126 random bits.
+	 */
+	do {
+		free(c->client_id);
+		c->client_id = NULL;
+		if (!mcpauth_crypto_random_token(MCPAUTH_CLIENT_ID_BYTES,
+						 &c->client_id, err))
+			return false;
+	} while (c->client_id[0] == '-');
+	if (!mcpauth_client_new_secret(token, &c->registration_token_hash,
 				       err))
 		return false;
 	if (!mcpauth_client_method_has_secret(c->auth_method))
@@ -570,7 +555,7 @@ bool register_handle(struct mcpauth_ctx *ctx, const struct mcpauth_req *req,
 							: "delete";
 	mcpauth_resp_header(resp, "Cache-Control", "no-store");
 	mcpauth_resp_header(resp, "Pragma", "no-cache");
-	rate_key(req, ev.rate_key, sizeof(ev.rate_key));
+	mcpauth_req_rate_key(req, ev.rate_key, sizeof(ev.rate_key));
 	if (client_id != NULL) {
 		ok = manage(ctx, req, resp, client_id, &ev, &c, err);
 	} else if ((c = calloc(1, sizeof(*c))) == NULL) {

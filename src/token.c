@@ -193,13 +193,15 @@ static bool code_grant(struct mcpauth_ctx *ctx, const struct mcpauth_form *form,
 	if (!issue(ctx, client, user, c->resource, c->scope, c->auth_time,
 		   family, out, err))
 		goto fail;
-	out->scope = c->scope;
 commit:
 	if (!mcpauth_store_commit(ctx->store, err))
 		goto fail;
 	ok = !replay;
-	if (ok)
-		c->scope = NULL; /* handed to out */
+	if (ok) {
+		/* Handed to out only now: a failed commit frees it below. */
+		out->scope = c->scope;
+		c->scope = NULL;
+	}
 	goto out;
 fail:
 	mcpauth_store_rollback(ctx->store);
@@ -382,8 +384,14 @@ static bool find_token(struct mcpauth_ctx *ctx, const char *token,
 		return ok;
 	}
 	if (!mcpauth_keys_verify(ctx->store, ctx->now, token, &json,
-				 &ignored))
-		return true; /* not ours: neither */
+				 &ignored)) {
+		/* Not ours: neither. A failing store is not an answer. */
+		if (ignored.status >= 500) {
+			*err = ignored;
+			return false;
+		}
+		return true;
+	}
 	claims = json_tokener_parse(json);
 	jti = mcpauth_json_get_str(claims, "jti");
 	ok = jti == NULL || mcpauth_store_access_get(ctx->store, jti, a, err);
@@ -486,6 +494,23 @@ static bool introspect(struct mcpauth_ctx *ctx, const struct mcpauth_form *form,
 		iat = a->issued_at;
 		type = "Bearer";
 	}
+	/*
+	 * RFC 7662 §4: only for whom the token is meant to be shown: the
+	 * client it was issued to, or a resource server the operator named
+	 * in introspection_clients of the token's resource. Anyone else
+	 * learns only that it is not active for them.
+	 */
+	if (active && strcmp(cid, client->client_id) != 0) {
+		const struct mcpauth_resource *res =
+			mcpauth_conf_resource(ctx->conf, aud);
+		bool allowed = false;
+		for (size_t i = 0; res != NULL &&
+				   i < res->nintrospection_clients;
+		     i++)
+			allowed |= !strcmp(res->introspection_clients[i],
+					   client->client_id);
+		active = allowed;
+	}
 	if (active && uid != 0 &&
 	    (!mcpauth_store_user_get_id(ctx->store, uid, &user, err) ||
 	     user == NULL || user->disabled_at != 0)) {
@@ -502,8 +527,6 @@ static bool introspect(struct mcpauth_ctx *ctx, const struct mcpauth_form *form,
 		json_object_object_add(o, "iat", json_object_new_int64(iat));
 		mcpauth_json_add_str(o, "sub",
 				     user != NULL ? user->subject : cid);
-		if (user != NULL)
-			mcpauth_json_add_str(o, "username", user->username);
 		mcpauth_json_add_str(o, "aud", aud);
 		mcpauth_json_add_str(o, "iss", ctx->conf->issuer);
 		if (a != NULL)

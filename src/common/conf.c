@@ -268,6 +268,9 @@ static void resource_clear(struct mcpauth_resource *r)
 	for (size_t i = 0; i < r->ndefault_scopes; i++)
 		free(r->default_scopes[i]);
 	free(r->default_scopes);
+	for (size_t i = 0; i < r->nintrospection_clients; i++)
+		free(r->introspection_clients[i]);
+	free(r->introspection_clients);
 }
 
 static bool global_key(struct parser *p, struct mcpauth_conf *c,
@@ -365,6 +368,10 @@ static bool resource_key(struct parser *p, struct mcpauth_resource *r,
 	if (!strcmp(key, "default_scopes"))
 		return parse_scopes(p, value, &r->default_scopes,
 				    &r->ndefault_scopes);
+	/* Client ids, space separated: the same token syntax as scopes. */
+	if (!strcmp(key, "introspection_clients"))
+		return parse_scopes(p, value, &r->introspection_clients,
+				    &r->nintrospection_clients);
 	FAIL(p, "unknown key in [resource]");
 }
 
@@ -427,11 +434,12 @@ static bool validate(struct parser *p, struct mcpauth_conf *c,
 	}
 	/* The rate limit counts audit rows: gc must not remove them early. */
 	if (c->audit_retention > 0 &&
-	    c->audit_retention < c->registration_rate_window) {
+	    (c->audit_retention < c->registration_rate_window ||
+	     c->audit_retention < 900)) {
 		MCPAUTH_ERR(p->err, 500, "server_error",
 			    "%s: audit_retention must be at least "
-			    "registration_rate_window (the rate limit counts "
-			    "audit rows)",
+			    "registration_rate_window and 15m (the rate limits "
+			    "count audit rows)",
 			    p->file);
 		return false;
 	}

@@ -20,6 +20,9 @@ struct mcpauth_resource {
 	size_t nscopes;
 	char **default_scopes; /* granted when a client asks for none */
 	size_t ndefault_scopes;
+	/* confidential clients that may introspect tokens for this resource */
+	char **introspection_clients;
+	size_t nintrospection_clients;
 };
 
 /* Owned by the caller: free with mcpauth_conf_free. */

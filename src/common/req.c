@@ -1,5 +1,6 @@
 /* req.c: building a request from a CGI environment; building and writing responses. */
 #include <errno.h>
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -203,6 +204,26 @@ void mcpauth_req_free(struct mcpauth_req *req)
 		free(req->body);
 	}
 	free(req);
+}
+
+void mcpauth_req_rate_key(const struct mcpauth_req *req, char *out,
+			  size_t size)
+{
+	struct in6_addr a6;
+
+	out[0] = '\0';
+	if (req->remote_addr == NULL)
+		return;
+	if (strchr(req->remote_addr, ':') != NULL &&
+	    inet_pton(AF_INET6, req->remote_addr, &a6) == 1) {
+		char buf[INET6_ADDRSTRLEN];
+		memset(&a6.s6_addr[8], 0, 8);
+		if (inet_ntop(AF_INET6, &a6, buf, sizeof(buf)) != NULL) {
+			snprintf(out, size, "%s/64", buf);
+			return;
+		}
+	}
+	snprintf(out, size, "%s", req->remote_addr);
 }
 
 char *mcpauth_req_cookie(const struct mcpauth_req *req, const char *name)

@@ -44,6 +44,13 @@ bool mcpauth_req_from_env(char *const *envp, size_t max_body,
 void mcpauth_req_free(struct mcpauth_req *req);
 
 /*
+ * What per-address limits count by: REMOTE_ADDR, or its /64 for IPv6 (one
+ * host commonly holds a whole /64). Never X-Forwarded-For. "" when unknown.
+ */
+void mcpauth_req_rate_key(const struct mcpauth_req *req, char *out,
+			  size_t size);
+
+/*
  * The value of cookie name in the Cookie header (RFC 6265 §5.4), a new
  * string (free), or NULL when absent or sent twice.
  */

@@ -60,10 +60,16 @@ enum stmt {
 	ST_AUTHZ_GET,
 	ST_AUTHZ_SET_SESSION,
 	ST_AUTHZ_DELETE,
+	ST_AUTHZ_EXPIRE,
+	ST_AUTHZ_PENDING,
+	ST_LOGIN_FAILURES_KEY,
+	ST_LOGIN_FAILURES_USER,
 	ST_AUTHZ_SET_CSRF,
 	ST_CONSENT_GET,
 	ST_CONSENT_SET,
 	ST_CONSENT_REVOKE,
+	ST_CONSENT_REVOKE_REFRESH,
+	ST_CONSENT_REVOKE_ACCESS,
 	ST_CLIENT_FIRST_PARTY,
 	ST_CODE_INSERT,
 	ST_CODE_GET,
@@ -146,8 +152,8 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_AUDIT_INSERT] =
 		"INSERT INTO audit_log (at, event, outcome, actor, client_id, "
 		"address, software_id, client_name, error, detail, status, "
-		"rate_key) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
-		"?11, ?12)",
+		"rate_key, username) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
+		"?9, ?10, ?11, ?12, ?13)",
 	/* ?1 key, ?2 since; the limit's own refusals (429) are not counted. */
 	[ST_RATE_REGISTER] =
 		"SELECT coalesce(sum(NOT busy), 0), "
@@ -234,8 +240,19 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_SESSION_DELETE] = "DELETE FROM sessions WHERE id_hash = ?1",
 	[ST_AUTHZ_INSERT] =
 		"INSERT INTO authorization_requests (id_hash, " AUTHZ_COLUMNS
-		") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, "
-		"?13, ?14)",
+		", rate_key) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
+		"?11, ?12, ?13, ?14, ?15)",
+	[ST_AUTHZ_EXPIRE] =
+		"DELETE FROM authorization_requests WHERE expires_at <= ?1",
+	[ST_AUTHZ_PENDING] =
+		"SELECT count(*) FROM authorization_requests "
+		"WHERE rate_key = ?1 AND expires_at > ?2",
+	[ST_LOGIN_FAILURES_KEY] =
+		"SELECT count(*) FROM audit_log WHERE rate_key = ?1 AND "
+		"event = 'login' AND outcome = 'refused' AND at >= ?2",
+	[ST_LOGIN_FAILURES_USER] =
+		"SELECT count(*) FROM audit_log WHERE username = ?1 AND "
+		"event = 'login' AND outcome = 'refused' AND at >= ?2",
 	[ST_AUTHZ_GET] = "SELECT " AUTHZ_COLUMNS " FROM authorization_requests "
 			 "WHERE id_hash = ?1 AND expires_at > ?2",
 	[ST_AUTHZ_SET_SESSION] =
@@ -257,6 +274,14 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_CONSENT_REVOKE] =
 		"DELETE FROM consents WHERE user_id = " USER_BY_NAME
 		" AND (?2 IS NULL OR client_id = ?2)",
+	[ST_CONSENT_REVOKE_REFRESH] =
+		"UPDATE refresh_tokens SET revoked_at = ?3 WHERE user_id = "
+		USER_BY_NAME " AND (?2 IS NULL OR client_id = ?2) "
+		"AND revoked_at IS NULL",
+	[ST_CONSENT_REVOKE_ACCESS] =
+		"UPDATE access_tokens SET revoked_at = ?3 WHERE user_id = "
+		USER_BY_NAME " AND (?2 IS NULL OR client_id = ?2) "
+		"AND revoked_at IS NULL",
 	[ST_CLIENT_FIRST_PARTY] =
 		"UPDATE clients SET first_party = ?2 WHERE client_id = ?1",
 	[ST_CODE_INSERT] =
@@ -544,6 +569,14 @@ static bool run(struct mcpauth_store *store, enum stmt s,
 	int rc = sqlite3_step(st);
 
 	sqlite3_reset(st);
+	/* The busy timeout ran out: a retry will do, not a server fault. */
+	if ((rc & 0xff) == SQLITE_BUSY) {
+		MCPAUTH_ERR(err, 503, "temporarily_unavailable",
+			    "the server is busy; retry in a moment");
+		mcpauth_err_detail(err, "%s: %s", stmt_sql[s],
+				   sqlite3_errmsg(store->db));
+		return false;
+	}
 	if (rc != SQLITE_DONE) {
 		DB_ERR(store, err, stmt_sql[s]);
 		return false;
@@ -824,6 +857,7 @@ static bool audit_insert(struct mcpauth_store *store,
 	bind_str(st, 10, a->detail);
 	bind_time(st, 11, a->status);
 	bind_str(st, 12, a->rate_key);
+	bind_str(st, 13, a->username);
 	return step_done(store, st, "writing the audit log", err);
 }
 
@@ -1769,17 +1803,71 @@ void mcpauth_authz_request_free(struct mcpauth_authz_request *r)
 	free(r->state);
 	free(r->code_challenge);
 	free(r->session_hash);
+	free(r->rate_key);
 	free(r);
+}
+
+/* One count(*) with ?1 text and ?2 integer. */
+static bool count_key(struct mcpauth_store *store, enum stmt s,
+		      const char *key, long long v, long *count,
+		      struct mcpauth_err *err)
+{
+	sqlite3_stmt *st = store->stmt[s];
+	int rc;
+
+	bind_str(st, 1, key);
+	sqlite3_bind_int64(st, 2, v);
+	rc = sqlite3_step(st);
+	*count = rc == SQLITE_ROW ? (long)sqlite3_column_int64(st, 0) : 0;
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc != SQLITE_ROW) {
+		DB_ERR(store, err, stmt_sql[s]);
+		return false;
+	}
+	return true;
+}
+
+bool mcpauth_store_login_failures(struct mcpauth_store *store,
+				  const char *rate_key, const char *username,
+				  long long since, long *by_key, long *by_user,
+				  struct mcpauth_err *err)
+{
+	*by_key = *by_user = 0;
+	if (not_ready(store, err))
+		return false;
+	return (rate_key == NULL ||
+		count_key(store, ST_LOGIN_FAILURES_KEY, rate_key, since, by_key,
+			  err)) &&
+	       (username == NULL ||
+		count_key(store, ST_LOGIN_FAILURES_USER, username, since,
+			  by_user, err));
 }
 
 bool mcpauth_store_authz_add(struct mcpauth_store *store, const char *id_hash,
 			     const struct mcpauth_authz_request *r,
-			     struct mcpauth_err *err)
+			     long max_pending, struct mcpauth_err *err)
 {
 	sqlite3_stmt *st;
+	long pending = 0;
 
-	if (not_ready(store, err))
+	if (not_ready(store, err) || !run(store, ST_BEGIN, err))
 		return false;
+	st = store->stmt[ST_AUTHZ_EXPIRE];
+	sqlite3_bind_int64(st, 1, r->created_at);
+	if (!step_done(store, st, "removing expired requests", err))
+		goto fail;
+	if (max_pending > 0 && r->rate_key != NULL) {
+		if (!count_key(store, ST_AUTHZ_PENDING, r->rate_key,
+			       r->created_at, &pending, err))
+			goto fail;
+		if (pending >= max_pending) {
+			MCPAUTH_ERR(err, 429, "temporarily_unavailable",
+				    "too many sign-ins in progress from this "
+				    "address; finish one or wait a few minutes");
+			goto fail;
+		}
+	}
 	st = store->stmt[ST_AUTHZ_INSERT];
 	bind_str(st, 1, id_hash);
 	bind_str(st, 2, r->browser_hash);
@@ -1795,7 +1883,14 @@ bool mcpauth_store_authz_add(struct mcpauth_store *store, const char *id_hash,
 	bind_str(st, 12, r->session_hash);
 	sqlite3_bind_int64(st, 13, r->created_at);
 	sqlite3_bind_int64(st, 14, r->expires_at);
-	return step_done(store, st, "storing an authorization request", err);
+	bind_str(st, 15, r->rate_key);
+	if (!step_done(store, st, "storing an authorization request", err) ||
+	    !run(store, ST_COMMIT, err))
+		goto fail;
+	return true;
+fail:
+	rollback(store);
+	return false;
 }
 
 bool mcpauth_store_authz_get(struct mcpauth_store *store, const char *id_hash,
@@ -1933,19 +2028,37 @@ bool mcpauth_store_consent_set(struct mcpauth_store *store, long long user_id,
 
 bool mcpauth_store_consent_revoke(struct mcpauth_store *store,
 				  const char *username, const char *client_id,
-				  long *count, struct mcpauth_err *err)
+				  long long now, long *count,
+				  struct mcpauth_err *err)
 {
 	sqlite3_stmt *st;
 
 	if (not_ready(store, err))
 		return false;
+	/* What the consent allowed goes with it, in one transaction. */
+	if (!run(store, ST_BEGIN, err))
+		return false;
 	st = store->stmt[ST_CONSENT_REVOKE];
 	bind_str(st, 1, username);
 	bind_str(st, 2, client_id);
 	if (!step_done(store, st, "revoking consents", err))
-		return false;
+		goto fail;
 	*count = (long)sqlite3_changes(store->db);
+	for (enum stmt t = ST_CONSENT_REVOKE_REFRESH;
+	     t <= ST_CONSENT_REVOKE_ACCESS; t++) {
+		st = store->stmt[t];
+		bind_str(st, 1, username);
+		bind_str(st, 2, client_id);
+		sqlite3_bind_int64(st, 3, now);
+		if (!step_done(store, st, "revoking tokens", err))
+			goto fail;
+	}
+	if (!run(store, ST_COMMIT, err))
+		goto fail;
 	return true;
+fail:
+	rollback(store);
+	return false;
 }
 
 bool mcpauth_store_client_set_first_party(struct mcpauth_store *store,

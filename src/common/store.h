@@ -112,7 +112,17 @@ struct mcpauth_audit {
 	const char *detail;  /* its description; never a secret */
 	int status;          /* the HTTP status answered, 0: none */
 	const char *rate_key; /* what the rate limit counts by */
+	const char *username; /* a sign-in's username, never a password */
 };
+
+/*
+ * Failed sign-ins (audit rows of event login, refused) at or after since:
+ * *by_key from rate_key, *by_user for username.
+ */
+bool mcpauth_store_login_failures(struct mcpauth_store *store,
+				  const char *rate_key, const char *username,
+				  long long since, long *by_key, long *by_user,
+				  struct mcpauth_err *err);
 
 /* A sliding-window rate limit over the audit trail. */
 struct mcpauth_rate {
@@ -350,13 +360,20 @@ struct mcpauth_authz_request {
 	char *session_hash;   /* NULL until a session signed in for it */
 	long long created_at;
 	long long expires_at;
+	char *rate_key;       /* the requester's address (or /64); not read back */
 };
 
 void mcpauth_authz_request_free(struct mcpauth_authz_request *r);
 
+/*
+ * Stores a request, in one transaction that first deletes expired ones and,
+ * when max_pending > 0 and r->rate_key is set, refuses with 429
+ * temporarily_unavailable once that many unexpired requests of the same
+ * rate key exist: anonymous browsers cannot make the table grow unbounded.
+ */
 bool mcpauth_store_authz_add(struct mcpauth_store *store, const char *id_hash,
 			     const struct mcpauth_authz_request *r,
-			     struct mcpauth_err *err);
+			     long max_pending, struct mcpauth_err *err);
 
 /* The unexpired request with id_hash, or *out NULL. */
 bool mcpauth_store_authz_get(struct mcpauth_store *store, const char *id_hash,
@@ -396,11 +413,13 @@ bool mcpauth_store_consent_set(struct mcpauth_store *store, long long user_id,
 
 /*
  * Revokes consents: of user (username) for client_id, or for every client
- * when client_id is NULL. *count says how many.
+ * when client_id is NULL, with the refresh and access tokens they led to
+ * (revoked at now). *count says how many consents.
  */
 bool mcpauth_store_consent_revoke(struct mcpauth_store *store,
 				  const char *username, const char *client_id,
-				  long *count, struct mcpauth_err *err);
+				  long long now, long *count,
+				  struct mcpauth_err *err);
 
 /* Sets the client's first_party flag (consent skipped). *found. */
 bool mcpauth_store_client_set_first_party(struct mcpauth_store *store,

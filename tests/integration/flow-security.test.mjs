@@ -22,7 +22,7 @@ import {
 import {
   FormBrowser, addUser, assertErrorPage, assertPageHeaders, assertTokenError, assertTokens,
   authorizeUrl, hiddenFields, htmlDecode, inputs, lit, pageKind, pkce, randomToken, registerClient,
-  sha256, simultaneously, tokenRequest,
+  sha256, simultaneously, tokenRequest, cookieName,
 } from './lib/flow.mjs';
 
 const LOOPBACK = 'http://127.0.0.1:6276/oauth/callback';
@@ -342,9 +342,13 @@ describe('lighttpd: attacks on sign-in and tokens', () => {
       const bad = { clientId: c.client_id, redirectUri: LOOPBACK, challenge, state: 'new-1', resource: env.main, scope: 'admin' };
       const r = await browser(env).get(authorizeUrl(env.issuer, bad));
       assertErrorPage(r, 400, 'invalid_scope');
-      // Signed in, the same request goes back to the client.
+      // A signed-in browser changes nothing: a victim's session must not
+      // make an attacker's fresh registration a redirector.
       const b = browser(env);
       await getCode(env, b, native);
+      assertErrorPage(await b.get(authorizeUrl(env.issuer, bad)), 400, 'invalid_scope');
+      // Once the client has been given a code, errors go back to it.
+      await getCode(env, b, c);
       assertRedirectError(await b.get(authorizeUrl(env.issuer, bad)), LOOPBACK, 'invalid_scope', 'new-1', env.issuer);
     }));
 
@@ -424,7 +428,7 @@ describe('lighttpd: attacks on sign-in and tokens', () => {
     it('the login page: flow cookie attributes, the form posts to the issuer', t(async () => {
       const { page } = await loginPage();
       assertPageHeaders(page);
-      const flow = page.setCookies.find((c) => c.startsWith('__Host-mcpauth-flow='));
+      const flow = page.setCookies.find((c) => c.startsWith(`${cookieName('flow', env.issuer)}=`));
       assert.ok(flow, `a flow cookie: ${page.setCookies}`);
       assert.match(flow, /; Path=\/(;|$)/);
       assert.match(flow, /; Secure(;|$)/);
@@ -448,7 +452,7 @@ describe('lighttpd: attacks on sign-in and tokens', () => {
       assert.equal(pageKind(r1.text), 'login');
       assert.match(r1.text, /Wrong username or password\./);
       assert.ok(!r1.text.includes(wrong), 'the password is not in the page');
-      assert.deepEqual(r1.setCookies.filter((c) => c.startsWith('__Host-mcpauth-session=')), [], 'no session');
+      assert.deepEqual(r1.setCookies.filter((c) => c.startsWith(`${cookieName('session', env.issuer)}=`)), [], 'no session');
       const markup = '"><script>alert(1)</script>';
       const r2 = await b.login(r1, markup, ALICE.password);
       assert.equal(r2.status, 200, r2.what);
@@ -468,7 +472,7 @@ describe('lighttpd: attacks on sign-in and tokens', () => {
       const next = new URL(r.location);
       assert.equal(`${next.origin}${next.pathname}`, `${env.issuer}/authorize`);
       assert.equal(next.searchParams.get('request_id'), hiddenFields(page.text).request_id);
-      const sc = r.setCookies.find((c) => c.startsWith('__Host-mcpauth-session='));
+      const sc = r.setCookies.find((c) => c.startsWith(`${cookieName('session', env.issuer)}=`));
       assert.ok(sc, r.setCookies.join('\n'));
       const value = sc.split(';')[0].split('=')[1];
       assert.match(value, /^[A-Za-z0-9_-]{43}$/, 'at least 128 random bits');
@@ -482,7 +486,7 @@ describe('lighttpd: attacks on sign-in and tokens', () => {
       }));
       assert.equal(pageKind(p2.text), 'login', 'prompt=login shows the login page');
       const r2 = await b.login(p2, ALICE.username, ALICE.password);
-      const sc2 = r2.setCookies.find((c) => c.startsWith('__Host-mcpauth-session='));
+      const sc2 = r2.setCookies.find((c) => c.startsWith(`${cookieName('session', env.issuer)}=`));
       assert.ok(sc2);
       assert.notEqual(sc2.split(';')[0], sc.split(';')[0], 'session id rotated at login');
       // The old session is gone from the database.
@@ -501,7 +505,7 @@ describe('lighttpd: attacks on sign-in and tokens', () => {
       const other = await loginPage();
       const mixed = await b.login(page, ALICE.username, ALICE.password, { override: { csrf: hiddenFields(other.page.text).csrf } });
       assertErrorPage(mixed, 403, 'invalid_request');
-      assert.deepEqual(b.answers.flatMap((a) => a.setCookies).filter((c) => c.startsWith('__Host-mcpauth-session=')), []);
+      assert.deepEqual(b.answers.flatMap((a) => a.setCookies).filter((c) => c.startsWith(`${cookieName('session', env.issuer)}=`)), []);
     }));
 
     it('consent POST with a wrong or missing csrf -> 403 page', t(async () => {
@@ -575,7 +579,7 @@ describe('lighttpd: attacks on sign-in and tokens', () => {
       const c = await newClient(env);
       const { b, page } = await consentPage(c, ALICE);
       const bobs = await consentPage(await newClient(env), BOB);
-      b.cookies.set('__Host-mcpauth-session', bobs.b.cookies.get('__Host-mcpauth-session'));
+      b.cookies.set(cookieName('session', env.issuer), bobs.b.cookies.get(cookieName('session', env.issuer)));
       assertErrorPage(await b.consent(page, 'approve'), 403, 'invalid_request');
     }));
 
@@ -662,14 +666,14 @@ describe('lighttpd: attacks on sign-in and tokens', () => {
       assertErrorPage(await browser(env).get(l.location), 400, 'invalid_request');
       // ... or with the session cookie but without the flow cookie.
       const thief = browser(env);
-      thief.cookies.set('__Host-mcpauth-session', b.cookies.get('__Host-mcpauth-session'));
+      thief.cookies.set(cookieName('session', env.issuer), b.cookies.get(cookieName('session', env.issuer)));
       assertErrorPage(await thief.get(l.location), 400, 'invalid_request');
     }));
 
     it('an expired session: the login page again', t(async () => {
       const { b, page } = await loginPage();
       await b.login(page, ALICE.username, ALICE.password);
-      exec(env, `UPDATE sessions SET expires_at = 0 WHERE id_hash = ${lit(sha256(b.cookies.get('__Host-mcpauth-session')))}`);
+      exec(env, `UPDATE sessions SET expires_at = 0 WHERE id_hash = ${lit(sha256(b.cookies.get(cookieName('session', env.issuer))))}`);
       const { challenge } = pkce();
       const r = await b.get(authorizeUrl(env.issuer, {
         clientId: native.client_id, redirectUri: LOOPBACK, challenge, state: 'x', resource: env.main,
@@ -1059,14 +1063,14 @@ describe('lighttpd: attacks on sign-in and tokens', () => {
       }
       const kinds = new Set(secrets.values());
       for (const k of ['password', 'client_secret', 'registration_access_token', 'access_token', 'refresh_token', 'code',
-        'code_verifier', 'cookie __Host-mcpauth-session', 'cookie __Host-mcpauth-flow']) {
+        'code_verifier', `cookie ${cookieName('session', env.issuer)}`, `cookie ${cookieName('flow', env.issuer)}`]) {
         assert.ok(kinds.has(k), `collected some ${k}`);
       }
       assert.ok(secrets.size > 100, `many secrets collected (${secrets.size})`);
 
       await sleep(200); // let the log lines land
       const logs = env.server.logs();
-      assert.match(logs, /event=login outcome=ok user=carol/, 'the logs are the programs\' logs');
+      assert.match(logs, /event=login outcome=ok user="carol"/, 'the logs are the programs\' logs');
       const db = dbBytes(env.inst.db).toString('latin1');
       const pages = env.browsers.flatMap((br) => br.answers.map((a) => a.text || '')).join('\n');
       assert.ok(pages.includes('Wrong username or password.'));

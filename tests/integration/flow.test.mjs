@@ -220,7 +220,7 @@ for (const [kind, issuerPath] of [['lighttpd', ''], ['apache', '/t1']]) {
         if (a.status !== 200) continue;
         assertPageHeaders({ headers: new Headers(a.headers) }, `${a.request.method()} ${a.url}`);
       }
-      const session = browserRuns[0].cookies.find((c) => c.name === '__Host-mcpauth-session');
+      const session = browserRuns[0].cookies.find((c) => c.name.startsWith('__Host-mcpauth-session-'));
       assert.ok(session, 'a session cookie');
       assert.equal(session.secure, true);
       assert.equal(session.httpOnly, true);

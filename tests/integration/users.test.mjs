@@ -286,7 +286,7 @@ describe('mcpauth-admin consent revoke', () => {
   it("revokes one client's consent, then all the user's", () => {
     const one = inst.admin(['consent', 'revoke', 'alice', 'c1']);
     assert.equal(one.status, 0, one.stderr);
-    assert.equal(one.stdout, 'user alice: 1 consent revoked for client c1; asked again at the next authorization\n');
+    assert.equal(one.stdout, 'user alice: 1 consent revoked for client c1; their tokens revoked; asked again at the next authorization\n');
     assert.deepEqual(consents(inst, 'alice'), ['c2', 'c3']);
     assert.deepEqual(consents(inst, 'bob'), ['c1'], "bob's consent stays");
 
@@ -296,7 +296,7 @@ describe('mcpauth-admin consent revoke', () => {
 
     const all = inst.admin(['consent', 'revoke', 'alice']);
     assert.equal(all.status, 0, all.stderr);
-    assert.equal(all.stdout, 'user alice: 2 consents revoked; asked again at the next authorization\n');
+    assert.equal(all.stdout, 'user alice: 2 consents revoked; their tokens revoked; asked again at the next authorization\n');
     assert.deepEqual(consents(inst, 'alice'), []);
     assert.deepEqual(consents(inst, 'bob'), ['c1']);
   });

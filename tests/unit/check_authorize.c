@@ -10,8 +10,6 @@
 #include <string.h>
 #include <time.h>
 
-#include <sqlite3.h>
-
 #include "check_mcpauth.h"
 #include "client.h"
 #include "crypto.h"
@@ -20,23 +18,29 @@
 #include "store.h"
 #include "tokens.h"
 
-static char dir[4096];
+static char dir[4096], db[4200];
 static struct mcpauth_ctx ctx;
 static long long alice, bob;
 /* Hashed once per test case (argon2id is slow on purpose). */
 static char *alice_hash, *bob_hash;
 
-#define ISSUER "https://auth.example.com/t1"
+#define ISSUER CHECK_ISSUER
 #define ORIGIN "https://auth.example.com"
 #define AUTHZ "/t1/authorize"
 #define FORM "application/x-www-form-urlencoded"
-#define FILES "https://mcp.example.com/mcp"
+#define FILES CHECK_FILES
 #define MAIL "https://mail.example.com/mcp"
 #define CSP                                                                 \
 	"default-src 'none'; style-src 'self'; img-src 'self'; "            \
 	"frame-ancestors 'none'; base-uri 'none'"
-#define FLOW_COOKIE "__Host-mcpauth-flow"
-#define SESSION_COOKIE "__Host-mcpauth-session"
+/*
+ * The cookie names end in the first 4 bytes of SHA-256(issuer) in hex, so
+ * that issuers sharing a host keep separate sign-ins; 7312ab2d is that of
+ * CHECK_ISSUER (test_cookie_names_per_issuer checks it).
+ */
+#define COOKIE_SUFFIX "7312ab2d"
+#define FLOW_COOKIE "__Host-mcpauth-flow-" COOKIE_SUFFIX
+#define SESSION_COOKIE "__Host-mcpauth-session-" COOKIE_SUFFIX
 #define ALICE_PW "correct horse"
 #define BOB_PW "battery staple"
 
@@ -67,7 +71,6 @@ static void add_client(const char *id, const char *type, const char *uri,
 		       const char *uri2, const char *grants, const char *scope,
 		       const char *name)
 {
-	struct mcpauth_err err = { 0 };
 	char *uris[] = { (char *)uri, (char *)uri2 };
 	long long now = (long long)time(NULL);
 	struct mcpauth_client c = {
@@ -84,38 +87,26 @@ static void add_client(const char *id, const char *type, const char *uri,
 		.created_at = now,
 		.updated_at = now,
 	};
-	struct mcpauth_audit a = { .at = now, .event = "register",
-				   .actor = "admin", .client_id = id };
 
-	ck_assert_msg(mcpauth_store_client_add(ctx.store, &c, 0, NULL, &a,
-					       &err),
-		      "%s: %s", id, err.description);
+	check_client_add(ctx.store, &c);
 }
 
 static void open_ctx(const char *extra)
 {
 	struct mcpauth_err err = { 0 };
 	bool found = false;
-	char text[4096];
 
 	snprintf(dir, sizeof(dir), "%s", check_tmpdir());
-	snprintf(text, sizeof(text),
-		 "issuer = " ISSUER "\n"
-		 "database = mcpauth.db\n"
-		 "key_dir = keys\n"
-		 "www_dir = %s/www\n"
-		 "%s\n"
-		 "[resource]\n"
-		 "url = " FILES "\n"
-		 "name = Files\n"
-		 "scopes = files:read files:write\n"
-		 "default_scopes = files:read\n"
-		 "[resource]\n"
-		 "url = " MAIL "\n"
-		 "name = Mail\n"
-		 "scopes = mail:read\n",
-		 MCPAUTH_TEST_SRCDIR, extra);
-	check_ctx_open(&ctx, "authorize", dir, text);
+	check_ctx_open(&ctx, "authorize", dir,
+		       check_conf_text(CHECK_FILES_SECTION
+				       "default_scopes = files:read\n"
+				       "[resource]\n"
+				       "url = " MAIL "\n"
+				       "name = Mail\n"
+				       "scopes = mail:read\n",
+				       "www_dir = %s/www\n%s",
+				       MCPAUTH_TEST_SRCDIR, extra));
+	snprintf(db, sizeof(db), "%s", ctx.conf->database);
 	add_client(NATIVE, "native", NATIVE_CB, NULL,
 		   "authorization_code refresh_token",
 		   "files:read files:write offline_access mail:read",
@@ -178,103 +169,16 @@ static void reopen(const char *extra)
 
 /* --- the database --------------------------------------------------------- */
 
-static long long sql_int(const char *sql, const char *arg)
-{
-	sqlite3 *h = NULL;
-	sqlite3_stmt *st = NULL;
-	long long v = -1;
-
-	ck_assert_int_eq(sqlite3_open(ctx.conf->database, &h), SQLITE_OK);
-	ck_assert_msg(sqlite3_prepare_v2(h, sql, -1, &st, NULL) == SQLITE_OK,
-		      "%s: %s", sql, sqlite3_errmsg(h));
-	if (arg != NULL)
-		sqlite3_bind_text(st, 1, arg, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	sqlite3_close(h);
-	return v;
-}
-
-static bool sql_text(const char *sql, const char *arg, char *out, size_t size)
-{
-	sqlite3 *h = NULL;
-	sqlite3_stmt *st = NULL;
-	bool found = false;
-
-	out[0] = '\0';
-	ck_assert_int_eq(sqlite3_open(ctx.conf->database, &h), SQLITE_OK);
-	ck_assert_msg(sqlite3_prepare_v2(h, sql, -1, &st, NULL) == SQLITE_OK,
-		      "%s: %s", sql, sqlite3_errmsg(h));
-	if (arg != NULL)
-		sqlite3_bind_text(st, 1, arg, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW &&
-	    sqlite3_column_type(st, 0) != SQLITE_NULL) {
-		snprintf(out, size, "%s", sqlite3_column_text(st, 0));
-		found = true;
-	}
-	sqlite3_finalize(st);
-	sqlite3_close(h);
-	return found;
-}
-
-static void sql_exec(const char *sql, const char *arg)
-{
-	sqlite3 *h = NULL;
-	sqlite3_stmt *st = NULL;
-
-	ck_assert_int_eq(sqlite3_open(ctx.conf->database, &h), SQLITE_OK);
-	ck_assert_msg(sqlite3_prepare_v2(h, sql, -1, &st, NULL) == SQLITE_OK,
-		      "%s: %s", sql, sqlite3_errmsg(h));
-	if (arg != NULL)
-		sqlite3_bind_text(st, 1, arg, -1, SQLITE_STATIC);
-	ck_assert_int_eq(sqlite3_step(st), SQLITE_DONE);
-	sqlite3_finalize(st);
-	sqlite3_close(h);
-}
-
 static long long requests(void)
 {
-	return sql_int("SELECT count(*) FROM authorization_requests", NULL);
+	return check_sql_int(db, "SELECT count(*) FROM authorization_requests",
+			     NULL);
 }
 
 static long long codes(void)
 {
-	return sql_int("SELECT count(*) FROM authorization_codes", NULL);
-}
-
-static bool file_contains(const char *path, const char *needle)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf = NULL;
-	size_t len = 0, cap = 0, n;
-	bool found;
-
-	if (f == NULL)
-		return false;
-	do {
-		if (len == cap) {
-			cap = cap ? cap * 2 : 65536;
-			buf = realloc(buf, cap);
-			ck_assert_ptr_nonnull(buf);
-		}
-		n = fread(buf + len, 1, cap - len, f);
-		len += n;
-	} while (n > 0);
-	fclose(f);
-	found = memmem(buf, len, needle, strlen(needle)) != NULL;
-	free(buf);
-	return found;
-}
-
-/* The database file or its WAL holds needle. */
-static bool db_contains(const char *needle)
-{
-	char wal[4200];
-
-	snprintf(wal, sizeof(wal), "%s-wal", ctx.conf->database);
-	return file_contains(ctx.conf->database, needle) ||
-	       file_contains(wal, needle);
+	return check_sql_int(db, "SELECT count(*) FROM authorization_codes",
+			     NULL);
 }
 
 static char *sha(const char *s)
@@ -325,15 +229,6 @@ static void take_cookies(struct browser *b, const struct mcpauth_resp *resp)
 		memcpy(dst, eq + 1, n);
 		dst[n] = '\0';
 	}
-}
-
-static size_t count_headers(const struct mcpauth_resp *resp, const char *name)
-{
-	size_t n = 0;
-
-	for (size_t i = 0; i < resp->nheaders; i++)
-		n += !strcmp(resp->headers[i].name, name);
-	return n;
 }
 
 /* The value of a Set-Cookie for name in resp (static), or NULL. */
@@ -573,9 +468,10 @@ static void page_headers(const struct mcpauth_resp *resp)
 	ck_assert_str_eq(check_header(resp, "X-Content-Type-Options"),
 			 "nosniff");
 	ck_assert_str_eq(check_header(resp, "Referrer-Policy"), "same-origin");
-	ck_assert_uint_eq(count_headers(resp, "X-Frame-Options"), 1);
-	ck_assert_uint_eq(count_headers(resp, "Content-Security-Policy"), 1);
-	ck_assert_uint_eq(count_headers(resp, "Cache-Control"), 1);
+	ck_assert_uint_eq(check_header_count(resp, "X-Frame-Options"), 1);
+	ck_assert_uint_eq(check_header_count(resp, "Content-Security-Policy"),
+			  1);
+	ck_assert_uint_eq(check_header_count(resp, "Cache-Control"), 1);
 }
 
 /*
@@ -921,8 +817,9 @@ START_TEST(test_redirect_uri_omitted)
 
 	a.redirect_uri = NULL;
 	expect_login_page(get(&b, query(&a)), NULL);
-	ck_assert(sql_text("SELECT redirect_uri FROM authorization_requests",
-			   NULL, v, sizeof(v)));
+	ck_assert(check_sql_text(
+		db, "SELECT redirect_uri FROM authorization_requests", NULL, v,
+		sizeof(v)));
 	ck_assert_str_eq(v, NATIVE_CB);
 	/* Two registered: which one is meant? A page. */
 	a = for_client(WEB, NULL);
@@ -1098,17 +995,19 @@ START_TEST(test_resource)
 	/* Absent: the configured default. */
 	a.resource = NULL;
 	expect_login_page(get(&b, query(&a)), NULL);
-	ck_assert(sql_text("SELECT resource FROM authorization_requests", NULL,
-			   v, sizeof(v)));
+	ck_assert(check_sql_text(db,
+				 "SELECT resource FROM authorization_requests",
+				 NULL, v, sizeof(v)));
 	ck_assert_str_eq(v, FILES);
 	/* Another one, named, with its own scope. */
-	sql_exec("DELETE FROM authorization_requests", NULL);
+	check_sql_exec(db, "DELETE FROM authorization_requests", NULL);
 	a.resource = MAIL;
 	a.scope = "mail:read";
 	expect_login_page(get(&b, query(&a)), NULL);
-	ck_assert(sql_text("SELECT resource || ' ' || scope FROM "
-			   "authorization_requests",
-			   NULL, v, sizeof(v)));
+	ck_assert(check_sql_text(db,
+				 "SELECT resource || ' ' || scope FROM "
+				 "authorization_requests",
+				 NULL, v, sizeof(v)));
 	ck_assert_str_eq(v, MAIL " mail:read");
 }
 END_TEST
@@ -1167,10 +1066,10 @@ static void stored_scope_is(const struct areq *a, const char *want)
 	struct browser b = { 0 };
 	char v[256];
 
-	sql_exec("DELETE FROM authorization_requests", NULL);
+	check_sql_exec(db, "DELETE FROM authorization_requests", NULL);
 	expect_login_page(get(&b, query(a)), NULL);
-	ck_assert(sql_text("SELECT scope FROM authorization_requests", NULL, v,
-			   sizeof(v)));
+	ck_assert(check_sql_text(db, "SELECT scope FROM authorization_requests",
+				 NULL, v, sizeof(v)));
 	ck_assert_str_eq(v, want);
 }
 
@@ -1223,30 +1122,36 @@ START_TEST(test_login_page)
 	/* Stored by hashes only. */
 	ck_assert_int_eq(requests(), 1);
 	h = sha(ids.request_id);
-	ck_assert_int_eq(sql_int("SELECT count(*) FROM authorization_requests "
-				 "WHERE id_hash = ?1",
-				 h),
-			 1);
+	ck_assert_int_eq(
+		check_sql_int(db,
+			      "SELECT count(*) FROM authorization_requests "
+			      "WHERE id_hash = ?1",
+			      h),
+		1);
 	free(h);
 	h = sha(ids.csrf);
-	ck_assert_int_eq(sql_int("SELECT count(*) FROM authorization_requests "
-				 "WHERE csrf_hash = ?1",
-				 h),
-			 1);
+	ck_assert_int_eq(
+		check_sql_int(db,
+			      "SELECT count(*) FROM authorization_requests "
+			      "WHERE csrf_hash = ?1",
+			      h),
+		1);
 	free(h);
 	h = sha(b.flow);
-	ck_assert_int_eq(sql_int("SELECT count(*) FROM authorization_requests "
-				 "WHERE browser_hash = ?1 AND client_id = '"
-				 NATIVE "' AND redirect_uri = '" NATIVE_CB
-				 "' AND code_challenge = '" CHALLENGE
-				 "' AND state = 'st-123' AND session_hash IS "
-				 "NULL AND expires_at > created_at",
-				 h),
-			 1);
+	ck_assert_int_eq(
+		check_sql_int(db,
+			      "SELECT count(*) FROM authorization_requests "
+			      "WHERE browser_hash = ?1 AND client_id = '" NATIVE
+			      "' AND redirect_uri = '" NATIVE_CB
+			      "' AND code_challenge = '" CHALLENGE
+			      "' AND state = 'st-123' AND session_hash IS "
+			      "NULL AND expires_at > created_at",
+			      h),
+		1);
 	free(h);
-	ck_assert(!db_contains(ids.request_id));
-	ck_assert(!db_contains(ids.csrf));
-	ck_assert(!db_contains(b.flow));
+	ck_assert(!check_db_contains(db, ids.request_id));
+	ck_assert(!check_db_contains(db, ids.csrf));
+	ck_assert(!check_db_contains(db, b.flow));
 }
 END_TEST
 
@@ -1312,7 +1217,8 @@ START_TEST(test_login_wrong)
 		ck_assert_str_eq(again.csrf, ids.csrf);
 	}
 	ck_assert_str_eq(b.session, "");
-	ck_assert_int_eq(sql_int("SELECT count(*) FROM sessions", NULL), 0);
+	ck_assert_int_eq(
+		check_sql_int(db, "SELECT count(*) FROM sessions", NULL), 0);
 	/* Then the right password. */
 	login_ok(&b, &ids, "alice", ALICE_PW);
 }
@@ -1363,20 +1269,25 @@ START_TEST(test_login_ok)
 	mcpauth_resp_free(resp);
 	/* Stored by hash, for alice. */
 	h = sha(b.session);
-	ck_assert_int_eq(sql_int("SELECT user_id FROM sessions WHERE "
-				 "id_hash = ?1",
-				 h),
+	ck_assert_int_eq(check_sql_int(db,
+				       "SELECT user_id FROM sessions WHERE "
+				       "id_hash = ?1",
+				       h),
 			 alice);
-	ck_assert_int_eq(sql_int("SELECT count(*) FROM authorization_requests "
-				 "WHERE session_hash = ?1",
-				 h),
-			 1);
+	ck_assert_int_eq(
+		check_sql_int(db,
+			      "SELECT count(*) FROM authorization_requests "
+			      "WHERE session_hash = ?1",
+			      h),
+		1);
 	free(h);
-	ck_assert(!db_contains(b.session));
-	ck_assert_int_eq(sql_int("SELECT count(*) FROM users WHERE username = "
-				 "'alice' AND last_login_at IS NOT NULL",
-				 NULL),
-			 1);
+	ck_assert(!check_db_contains(db, b.session));
+	ck_assert_int_eq(
+		check_sql_int(db,
+			      "SELECT count(*) FROM users WHERE username = "
+			      "'alice' AND last_login_at IS NOT NULL",
+			      NULL),
+		1);
 }
 END_TEST
 
@@ -1396,12 +1307,14 @@ START_TEST(test_login_new_session)
 	login_ok(&b, &ids, "alice", ALICE_PW);
 	ck_assert_str_ne(b.session, first);
 	h = sha(first);
-	ck_assert_int_eq(sql_int("SELECT count(*) FROM sessions WHERE "
-				 "id_hash = ?1",
-				 h),
+	ck_assert_int_eq(check_sql_int(db,
+				       "SELECT count(*) FROM sessions WHERE "
+				       "id_hash = ?1",
+				       h),
 			 0);
 	free(h);
-	ck_assert_int_eq(sql_int("SELECT count(*) FROM sessions", NULL), 1);
+	ck_assert_int_eq(
+		check_sql_int(db, "SELECT count(*) FROM sessions", NULL), 1);
 }
 END_TEST
 
@@ -1430,7 +1343,8 @@ START_TEST(test_login_csrf)
 		 ids.request_id);
 	expect_page(post(&b, q), 403, "invalid_request");
 	ck_assert_str_eq(b.session, "");
-	ck_assert_int_eq(sql_int("SELECT count(*) FROM sessions", NULL), 0);
+	ck_assert_int_eq(
+		check_sql_int(db, "SELECT count(*) FROM sessions", NULL), 0);
 }
 END_TEST
 
@@ -1528,7 +1442,8 @@ START_TEST(test_login_flow_cookie)
 	snprintf(q, sizeof(q), "step=login&csrf=%s&username=alice&password=x",
 		 ids.csrf);
 	expect_page(post(&b, q), 400, "invalid_request");
-	ck_assert_int_eq(sql_int("SELECT count(*) FROM sessions", NULL), 0);
+	ck_assert_int_eq(
+		check_sql_int(db, "SELECT count(*) FROM sessions", NULL), 0);
 	/* The rightful browser still can. */
 	login_ok(&b, &ids, "alice", ALICE_PW);
 }
@@ -1542,8 +1457,10 @@ START_TEST(test_login_request_expired)
 	struct form_ids ids;
 
 	expect_login_page(get(&b, query(&a)), &ids);
-	sql_exec("UPDATE authorization_requests SET expires_at = created_at - 1",
-		 NULL);
+	check_sql_exec(
+		db,
+		"UPDATE authorization_requests SET expires_at = created_at - 1",
+		NULL);
 	expect_page(post(&b, login_body(&ids, "alice", ALICE_PW)), 400,
 		    "invalid_request");
 	expect_page(get(&b, continuation(ids.request_id)), 400,
@@ -1571,7 +1488,8 @@ START_TEST(test_post_form_checks)
 	expect_page(post(&b, ""), 400, "invalid_request");
 	/* A GET-style request posted is no form of ours. */
 	expect_page(post(&b, query(&a)), 400, "invalid_request");
-	ck_assert_int_eq(sql_int("SELECT count(*) FROM sessions", NULL), 0);
+	ck_assert_int_eq(
+		check_sql_int(db, "SELECT count(*) FROM sessions", NULL), 0);
 }
 END_TEST
 
@@ -1667,34 +1585,44 @@ START_TEST(test_consent_approve)
 	/* The code row, by hash only, bound to everything that matters. */
 	ck_assert_int_eq(codes(), 1);
 	h = sha(code);
-	ck_assert_int_eq(sql_int("SELECT count(*) FROM authorization_codes "
-				 "WHERE code_hash = ?1 AND client_id = '"
-				 NATIVE "' AND redirect_uri = '" NATIVE_CB
-				 "' AND code_challenge = '" CHALLENGE
-				 "' AND resource = '" FILES "' AND scope = "
-				 "'files:read offline_access' AND "
-				 "consumed_at IS NULL AND family_id IS NULL",
-				 h),
-			 1);
-	ck_assert_int_eq(sql_int("SELECT user_id FROM authorization_codes "
-				 "WHERE code_hash = ?1",
-				 h),
-			 alice);
+	ck_assert_int_eq(
+		check_sql_int(db,
+			      "SELECT count(*) FROM authorization_codes "
+			      "WHERE code_hash = ?1 AND client_id = '" NATIVE
+			      "' AND redirect_uri = '" NATIVE_CB
+			      "' AND code_challenge = '" CHALLENGE
+			      "' AND resource = '" FILES "' AND scope = "
+			      "'files:read offline_access' AND "
+			      "consumed_at IS NULL AND family_id IS NULL",
+			      h),
+		1);
+	ck_assert_int_eq(
+		check_sql_int(db,
+			      "SELECT user_id FROM authorization_codes "
+			      "WHERE code_hash = ?1",
+			      h),
+		alice);
 	/* Codes live at most 60 s. */
-	ck_assert_int_le(sql_int("SELECT expires_at - created_at FROM "
-				 "authorization_codes WHERE code_hash = ?1",
-				 h),
-			 60);
-	ck_assert_int_gt(sql_int("SELECT expires_at - created_at FROM "
-				 "authorization_codes WHERE code_hash = ?1",
-				 h),
-			 0);
+	ck_assert_int_le(
+		check_sql_int(db,
+			      "SELECT expires_at - created_at FROM "
+			      "authorization_codes WHERE code_hash = ?1",
+			      h),
+		60);
+	ck_assert_int_gt(
+		check_sql_int(db,
+			      "SELECT expires_at - created_at FROM "
+			      "authorization_codes WHERE code_hash = ?1",
+			      h),
+		0);
 	free(h);
-	ck_assert(!db_contains(code));
+	ck_assert(!check_db_contains(db, code));
 	/* The consent, remembered; the request, gone. */
-	ck_assert(sql_text("SELECT scope FROM consents WHERE client_id = '"
-			   NATIVE "' AND resource = '" FILES "'",
-			   NULL, v, sizeof(v)));
+	ck_assert(check_sql_text(
+		db,
+		"SELECT scope FROM consents WHERE client_id = '" NATIVE
+		"' AND resource = '" FILES "'",
+		NULL, v, sizeof(v)));
 	ck_assert_str_eq(v, "files:read offline_access");
 	ck_assert_int_eq(requests(), 0);
 	/* The form cannot be sent twice. */
@@ -1718,9 +1646,9 @@ START_TEST(test_consent_accumulates)
 	expect_consent_page(get(&b, query(&a)), &ids);
 	expect_code(post(&b, consent_body(&ids, "approve")), NATIVE_CB,
 		    "st-123", code);
-	ck_assert(sql_text("SELECT scope FROM consents WHERE client_id = '"
-			   NATIVE "'",
-			   NULL, v, sizeof(v)));
+	ck_assert(check_sql_text(
+		db, "SELECT scope FROM consents WHERE client_id = '" NATIVE "'",
+		NULL, v, sizeof(v)));
 	ck_assert_str_eq(v, "files:read files:write");
 }
 END_TEST
@@ -1737,7 +1665,8 @@ START_TEST(test_consent_deny)
 	expect_redirect_error(post(&b, consent_body(&ids, decisions[_i])),
 			      NATIVE_CB, "access_denied", "st-123");
 	ck_assert_int_eq(codes(), 0);
-	ck_assert_int_eq(sql_int("SELECT count(*) FROM consents", NULL), 0);
+	ck_assert_int_eq(
+		check_sql_int(db, "SELECT count(*) FROM consents", NULL), 0);
 	ck_assert_int_eq(requests(), 0);
 }
 END_TEST
@@ -1823,7 +1752,8 @@ START_TEST(test_consent_other_session)
 	expect_page(post(&b, consent_body(&ids, "approve")), 403,
 		    "invalid_request");
 	ck_assert_int_eq(codes(), 0);
-	ck_assert_int_eq(sql_int("SELECT count(*) FROM consents", NULL), 0);
+	ck_assert_int_eq(
+		check_sql_int(db, "SELECT count(*) FROM consents", NULL), 0);
 }
 END_TEST
 
@@ -1922,10 +1852,12 @@ START_TEST(test_consent_remembered)
 	expect_code(get(&b, query(&a)), NATIVE_CB, "second", code);
 	ck_assert_int_eq(codes(), 2);
 	h = sha(code);
-	ck_assert_int_eq(sql_int("SELECT count(*) FROM authorization_codes "
-				 "WHERE code_hash = ?1",
-				 h),
-			 1);
+	ck_assert_int_eq(
+		check_sql_int(db,
+			      "SELECT count(*) FROM authorization_codes "
+			      "WHERE code_hash = ?1",
+			      h),
+		1);
 	free(h);
 	/* A wider scope asks again. */
 	a.scope = "files:read files:write";
@@ -1990,7 +1922,8 @@ START_TEST(test_first_party)
 	login_ok(&b, &ids, "alice", ALICE_PW);
 	expect_code(get(&b, continuation(ids.request_id)), FIRST_CB, "st-123",
 		    code);
-	ck_assert_int_eq(sql_int("SELECT count(*) FROM consents", NULL), 0);
+	ck_assert_int_eq(
+		check_sql_int(db, "SELECT count(*) FROM consents", NULL), 0);
 	/* And with prompt=none. */
 	a.prompt = "none";
 	a.scope = "files:read files:write";
@@ -2058,9 +1991,10 @@ START_TEST(test_loopback_port)
 	expect_code(get(&b, query(&a)), ok[_i], "st-123", code);
 	/* The code is bound to the URI used. */
 	h = sha(code);
-	ck_assert(sql_text("SELECT redirect_uri FROM authorization_codes "
-			   "WHERE code_hash = ?1",
-			   h, v, sizeof(v)));
+	ck_assert(check_sql_text(db,
+				 "SELECT redirect_uri FROM authorization_codes "
+				 "WHERE code_hash = ?1",
+				 h, v, sizeof(v)));
 	ck_assert_str_eq(v, ok[_i]);
 	free(h);
 	/* Errors go there too. */
@@ -2242,12 +2176,185 @@ START_TEST(test_no_plaintext)
 	to_consent(&b, &a, "alice", ALICE_PW, &ids);
 	expect_code(post(&b, consent_body(&ids, "approve")), NATIVE_CB,
 		    "st-123", code);
-	ck_assert(!db_contains(code));
-	ck_assert(!db_contains(b.session));
-	ck_assert(!db_contains(b.flow));
-	ck_assert(!db_contains(ids.csrf));
-	ck_assert(!db_contains(ids.request_id));
-	ck_assert(!db_contains(ALICE_PW));
+	ck_assert(!check_db_contains(db, code));
+	ck_assert(!check_db_contains(db, b.session));
+	ck_assert(!check_db_contains(db, b.flow));
+	ck_assert(!check_db_contains(db, ids.csrf));
+	ck_assert(!check_db_contains(db, ids.request_id));
+	ck_assert(!check_db_contains(db, ALICE_PW));
+}
+END_TEST
+
+/* A dynamically registered client, never used (last_used_at unset). */
+static void add_dynamic(const char *id, const char *uri, const char *uri2)
+{
+	char *uris[] = { (char *)uri, (char *)uri2 };
+	long long now = (long long)time(NULL);
+	struct mcpauth_client c = {
+		.client_id = (char *)id,
+		.source = "dynamic",
+		.auth_method = "none",
+		.application_type = "native",
+		.redirect_uris = uris,
+		.nredirect_uris = uri2 != NULL ? 2 : 1,
+		.grant_types = "authorization_code refresh_token",
+		.scope = "files:read files:write offline_access",
+		.metadata = "{}",
+		.created_at = now,
+		.updated_at = now,
+	};
+
+	check_client_add(ctx.store, &c);
+}
+
+/*
+ * SECURITY.md: no automatic redirect to a newly registered client before
+ * the user has authenticated. A dynamic client that has never been given a
+ * code gets its errors as pages, even when the browser is signed in
+ * (a victim's session must not make an attacker's registration a
+ * redirector); once used, as redirects.
+ */
+START_TEST(test_new_dynamic_client_no_redirect)
+{
+	struct browser b = { 0 };
+	struct areq a = for_client("dyn-1", "https://evil.example/phish");
+	struct mcpauth_err err = { 0 };
+
+	add_dynamic("dyn-1", "https://evil.example/phish", NULL);
+	a.response_type = "token";
+	expect_page(get(&b, query(&a)), 400, "unsupported_response_type");
+	signed_in(&b, alice);
+	expect_page(get(&b, query(&a)), 400, "unsupported_response_type");
+	a.response_type = "code";
+	a.prompt = "none";
+	expect_page(get(&b, query(&a)), 400, "consent_required");
+	/* Used once: a client like any other. */
+	ck_assert(mcpauth_store_client_touch(ctx.store, "dyn-1",
+					     (long long)time(NULL), &err));
+	expect_redirect_error(get(&b, query(&a)), "https://evil.example/phish",
+			      "consent_required", "st-123");
+}
+END_TEST
+
+/*
+ * A registered redirect URI shorter than "http://" next to a loopback one:
+ * the port-flexible match must not read past it (ASan found this).
+ */
+START_TEST(test_loopback_match_short_uri)
+{
+	struct browser b = { 0 };
+	struct areq a = for_client("dyn-short", "http://127.0.0.1:9/cb");
+
+	add_dynamic("dyn-short", "a:b", "http://127.0.0.1:5/cb");
+	expect_login_page(get(&b, query(&a)), &(struct form_ids){ 0 });
+	a.redirect_uri = "http://127.0.0.1:9/other";
+	expect_page(get(&b, query(&a)), 400, "invalid_request");
+}
+END_TEST
+
+/* state is kept, but not without bound. */
+START_TEST(test_state_too_long)
+{
+	struct browser b = { 0 };
+	struct areq a = native();
+	char state[1100];
+
+	memset(state, 's', sizeof(state) - 1);
+	state[sizeof(state) - 1] = '\0';
+	a.state = state;
+	expect_redirect_error(get(&b, query(&a)), NATIVE_CB, "invalid_request",
+			      NULL);
+	ck_assert_int_eq(requests(), 0);
+}
+END_TEST
+
+/* At most 50 unanswered requests per address; then a 429 page. */
+START_TEST(test_pending_requests_capped)
+{
+	struct browser b = { 0 };
+	struct areq a = native();
+
+	for (int i = 0; i < 50; i++) {
+		struct mcpauth_resp *resp = get(NULL, query(&a));
+		ck_assert_int_eq(resp->status, 200);
+		mcpauth_resp_free(resp);
+	}
+	ck_assert_int_eq(requests(), 50);
+	expect_page(get(&b, query(&a)), 429, "temporarily_unavailable");
+	ck_assert_int_eq(requests(), 50);
+	/* Expired ones make room (they are deleted as new ones arrive). */
+	check_sql_exec(db, "UPDATE authorization_requests SET expires_at = 1",
+		       NULL);
+	expect_login_page(get(&b, query(&a)), &(struct form_ids){ 0 });
+	ck_assert_int_eq(requests(), 1);
+}
+END_TEST
+
+/*
+ * Failed sign-ins are audited with the username tried, and beyond 10 per
+ * username (or 20 per address) in 15 minutes the form answers 429 without
+ * checking the password; the right password waits too.
+ */
+START_TEST(test_login_throttled)
+{
+	struct browser b = { 0 };
+	struct areq a = native();
+	struct form_ids ids;
+	struct mcpauth_resp *resp;
+
+	expect_login_page(get(&b, query(&a)), &ids);
+	for (int i = 0; i < 10; i++) {
+		resp = post(&b, login_body(&ids, "alice", "wrong"));
+		ck_assert_int_eq(resp->status, 200);
+		ck_assert(body_has(resp, "Wrong username or password."));
+		mcpauth_resp_free(resp);
+	}
+	ck_assert_int_eq(check_sql_int(db, "SELECT count(*) FROM audit_log "
+					   "WHERE event = 'login' AND outcome "
+					   "= 'refused' AND username = 'alice'",
+				       NULL),
+			 10);
+	ck_assert_int_eq(check_sql_int(db, "SELECT count(*) FROM audit_log "
+					   "WHERE detail LIKE '%wrong%' AND "
+					   "username = 'wrong'",
+				       NULL),
+			 0);
+	resp = post(&b, login_body(&ids, "alice", ALICE_PW));
+	ck_assert_int_eq(resp->status, 429);
+	ck_assert(body_has(resp, "Too many failed sign-ins"));
+	ck_assert_ptr_null(set_cookie(resp, SESSION_COOKIE));
+	mcpauth_resp_free(resp);
+	/* Another user from the same address is not held back yet. */
+	login_ok(&b, &ids, "bob", BOB_PW);
+	/* After the window, alice may try again (in a fresh browser). */
+	check_sql_exec(db, "UPDATE audit_log SET at = at - 900", NULL);
+	{
+		struct browser fresh = { 0 };
+		expect_login_page(get(&fresh, query(&a)), &ids);
+		login_ok(&fresh, &ids, "alice", ALICE_PW);
+	}
+}
+END_TEST
+
+/*
+ * The cookie names carry the issuer's hash: two issuers on one host keep
+ * separate sign-ins.
+ */
+START_TEST(test_cookie_names_per_issuer)
+{
+	unsigned char h[MCPAUTH_SHA256_LEN];
+	char want[16];
+	struct browser b = { 0 };
+	struct areq a = native();
+	struct mcpauth_resp *resp;
+
+	mcpauth_crypto_sha256(ISSUER, strlen(ISSUER), h);
+	snprintf(want, sizeof(want), "%02x%02x%02x%02x", h[0], h[1], h[2],
+		 h[3]);
+	ck_assert_str_eq(want, COOKIE_SUFFIX);
+	resp = get(&b, query(&a));
+	ck_assert_ptr_nonnull(set_cookie(resp, FLOW_COOKIE));
+	mcpauth_resp_free(resp);
 }
 END_TEST
 
@@ -2341,6 +2448,12 @@ Suite *check_authorize_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_page_headers);
+	tcase_add_test(tc, test_new_dynamic_client_no_redirect);
+	tcase_add_test(tc, test_loopback_match_short_uri);
+	tcase_add_test(tc, test_state_too_long);
+	tcase_add_test(tc, test_pending_requests_capped);
+	tcase_add_test(tc, test_login_throttled);
+	tcase_add_test(tc, test_cookie_names_per_issuer);
 	tcase_add_loop_test(tc, test_stylesheet, 0, 2);
 	tcase_add_test(tc, test_methods_and_paths);
 	suite_add_tcase(s, tc);

@@ -12,7 +12,7 @@
 #include "form.h"
 #include "store.h"
 
-#define ISSUER "https://auth.example.com/t1"
+#define ISSUER CHECK_ISSUER
 #define NOW 1700000000LL
 
 /* A web client's redirect URI, for metadata tests about something else. */
@@ -26,20 +26,14 @@ static struct mcpauth_store *store;
 static void load_conf(const char *extra)
 {
 	struct mcpauth_err err = { 0 };
-	char text[2048];
-	const char *path;
+	const char *text, *path;
 
 	mcpauth_conf_free(conf);
 	conf = NULL;
-	snprintf(text, sizeof(text),
-		 "issuer = " ISSUER "\n"
-		 "database = mcpauth.db\n"
-		 "key_dir = keys\n"
-		 "%s\n"
-		 "[resource]\n"
-		 "url = https://mcp.example.com/mcp\n"
-		 "scopes = files:read files:write\n",
-		 extra);
+	text = check_conf_text("[resource]\n"
+			       "url = " CHECK_FILES "\n"
+			       "scopes = files:read files:write\n",
+			       "%s", extra);
 	path = check_write_file(dir, "mcpauth.conf", text);
 	ck_assert_msg(mcpauth_conf_load(path, &conf, &err), "%s",
 		      err.description);
@@ -1028,14 +1022,10 @@ static void add_client(const char *id, const char *method, const char *secret,
 		.created_at = NOW - 10,
 		.updated_at = NOW - 10,
 	};
-	struct mcpauth_audit a = { .at = NOW - 10, .event = "register",
-				   .actor = "admin", .client_id = id };
-	struct mcpauth_err err = { 0 };
 
 	if (secret != NULL)
 		c.secret_hash = mcpauth_crypto_sha256_b64url(secret);
-	ck_assert_msg(mcpauth_store_client_add(store, &c, 0, NULL, &a, &err), "%s",
-		      err.description);
+	check_client_add(store, &c);
 	free(c.secret_hash);
 }
 

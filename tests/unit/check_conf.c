@@ -218,8 +218,8 @@ START_TEST(test_errors_name_file_line_key)
 		     "300)");
 	assert_fails("audit_retention = 1m\n" MINIMAL,
 		     ": audit_retention must be at least "
-		     "registration_rate_window (the rate limit counts audit "
-		     "rows)");
+		     "registration_rate_window and 15m (the rate limits count "
+		     "audit rows)");
 	assert_fails("registration_rate_window = 0\n",
 		     ":1: key 'registration_rate_window': '0' is out of range "
 		     "(1 to 86400)");

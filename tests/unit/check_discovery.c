@@ -11,27 +11,17 @@
 static char dir[4096];
 static struct mcpauth_ctx ctx;
 
-#define ISSUER "https://auth.example.com/t1"
+#define ISSUER CHECK_ISSUER
 
 static void open_ctx(const char *extra)
 {
-	char text[2048];
-
 	snprintf(dir, sizeof(dir), "%s", check_tmpdir());
-	snprintf(text, sizeof(text),
-		 "issuer = " ISSUER "\n"
-		 "database = mcpauth.db\n"
-		 "key_dir = keys\n"
-		 "%s\n"
-		 "[resource]\n"
-		 "url = https://mcp.example.com/mcp\n"
-		 "name = Files\n"
-		 "scopes = files:read files:write\n"
-		 "[resource]\n"
-		 "url = https://other.example.com/mcp\n"
-		 "scopes = other\n",
-		 extra);
-	check_ctx_open(&ctx, "discovery", dir, text);
+	check_ctx_open(&ctx, "discovery", dir,
+		       check_conf_text(CHECK_FILES_SECTION
+				       "[resource]\n"
+				       "url = https://other.example.com/mcp\n"
+				       "scopes = other\n",
+				       "%s", extra));
 }
 
 static void setup(void)

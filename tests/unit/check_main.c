@@ -1,17 +1,21 @@
 /* check_main.c: runs every unit suite (libcheck), with shared fixture helpers. */
 #define _XOPEN_SOURCE 700
 #define _DEFAULT_SOURCE
+#define _GNU_SOURCE /* memmem */
 #include <errno.h>
 #include <ftw.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include <json-c/json.h>
+#include <sqlite3.h>
 
 #include "check_mcpauth.h"
+#include "client.h"
 #include "fcgi.h"
 #include "jose.h"
 #include "keys.h"
@@ -70,6 +74,25 @@ struct mcpauth_store *check_store_migrated(const char *path)
 	return store;
 }
 
+const char *check_conf_text(const char *sections, const char *fmt, ...)
+{
+	static char text[8192];
+	va_list ap;
+	int n;
+
+	n = snprintf(text, sizeof(text),
+		     "issuer = " CHECK_ISSUER "\n"
+		     "database = mcpauth.db\n"
+		     "key_dir = keys\n");
+	va_start(ap, fmt);
+	n += vsnprintf(text + n, sizeof(text) - (size_t)n, fmt, ap);
+	va_end(ap);
+	ck_assert_int_lt(n, sizeof(text));
+	n += snprintf(text + n, sizeof(text) - (size_t)n, "\n%s", sections);
+	ck_assert_int_lt(n, sizeof(text));
+	return text;
+}
+
 void check_ctx_open(struct mcpauth_ctx *ctx, const char *program,
 		    const char *dir, const char *conf_text)
 {
@@ -89,12 +112,54 @@ void check_ctx_open(struct mcpauth_ctx *ctx, const char *program,
 		      err.description);
 }
 
+void check_client_add(struct mcpauth_store *store,
+		      const struct mcpauth_client *c)
+{
+	struct mcpauth_audit a = { .at = c->created_at,
+				   .event = "register",
+				   .actor = "admin",
+				   .client_id = c->client_id };
+	struct mcpauth_err err = { 0 };
+
+	ck_assert_msg(mcpauth_store_client_add(store, c, 0, NULL, &a, &err),
+		      "%s: %s (%s)", c->client_id, err.description,
+		      err.detail != NULL ? err.detail : "");
+}
+
 const char *check_header(const struct mcpauth_resp *resp, const char *name)
 {
 	for (size_t i = 0; i < resp->nheaders; i++)
 		if (!strcmp(resp->headers[i].name, name))
 			return resp->headers[i].value;
 	return NULL;
+}
+
+size_t check_header_count(const struct mcpauth_resp *resp, const char *name)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < resp->nheaders; i++)
+		n += !strcmp(resp->headers[i].name, name);
+	return n;
+}
+
+void check_oauth_error(const struct mcpauth_resp *resp, int status,
+		       const char *code)
+{
+	struct json_object *o = check_body(resp);
+	const char *error = check_str(o, "error");
+
+	ck_assert_msg(resp->status == status && error != NULL &&
+			      !strcmp(error, code),
+		      "status %d, want %d %s: %s", resp->status, status, code,
+		      resp->body);
+	ck_assert_str_eq(resp->content_type, "application/json");
+	ck_assert_ptr_nonnull(check_str(o, "error_description"));
+	ck_assert_str_eq(check_header(resp, "Cache-Control"), "no-store");
+	ck_assert_uint_eq(check_header_count(resp, "Cache-Control"), 1);
+	ck_assert_str_eq(check_header(resp, "Access-Control-Allow-Origin"),
+			 "*");
+	json_object_put(o);
 }
 
 struct json_object *check_body(const struct mcpauth_resp *resp)
@@ -121,6 +186,16 @@ bool check_has(struct json_object *o, const char *key)
 	return json_object_object_get_ex(o, key, NULL);
 }
 
+long long check_int(struct json_object *o, const char *key)
+{
+	struct json_object *v = NULL;
+
+	ck_assert_msg(json_object_object_get_ex(o, key, &v), "no %s", key);
+	ck_assert_msg(json_object_is_type(v, json_type_int), "%s not int",
+		      key);
+	return json_object_get_int64(v);
+}
+
 void check_strs(struct json_object *o, const char *key, char *out,
 		size_t size)
 {
@@ -136,6 +211,95 @@ void check_strs(struct json_object *o, const char *key, char *out,
 			json_object_get_string(json_object_array_get_idx(arr, i)),
 			size - strlen(out) - 1);
 	}
+}
+
+/* sql prepared on db (opened into *h), with ?1 bound to arg when not NULL. */
+static sqlite3_stmt *sql_prepare(const char *db, const char *sql,
+				 const char *arg, sqlite3 **h)
+{
+	sqlite3_stmt *st = NULL;
+
+	*h = NULL;
+	ck_assert_int_eq(sqlite3_open(db, h), SQLITE_OK);
+	ck_assert_msg(sqlite3_prepare_v2(*h, sql, -1, &st, NULL) == SQLITE_OK,
+		      "%s: %s", sql, sqlite3_errmsg(*h));
+	if (arg != NULL)
+		sqlite3_bind_text(st, 1, arg, -1, SQLITE_STATIC);
+	return st;
+}
+
+long long check_sql_int(const char *db, const char *sql, const char *arg)
+{
+	sqlite3 *h;
+	sqlite3_stmt *st = sql_prepare(db, sql, arg, &h);
+	long long v = -1;
+
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(h);
+	return v;
+}
+
+bool check_sql_text(const char *db, const char *sql, const char *arg,
+		    char *out, size_t size)
+{
+	sqlite3 *h;
+	sqlite3_stmt *st = sql_prepare(db, sql, arg, &h);
+	bool found = false;
+
+	out[0] = '\0';
+	if (sqlite3_step(st) == SQLITE_ROW &&
+	    sqlite3_column_type(st, 0) != SQLITE_NULL) {
+		snprintf(out, size, "%s", sqlite3_column_text(st, 0));
+		found = true;
+	}
+	sqlite3_finalize(st);
+	sqlite3_close(h);
+	return found;
+}
+
+void check_sql_exec(const char *db, const char *sql, const char *arg)
+{
+	sqlite3 *h;
+	sqlite3_stmt *st = sql_prepare(db, sql, arg, &h);
+
+	ck_assert_int_eq(sqlite3_step(st), SQLITE_DONE);
+	sqlite3_finalize(st);
+	sqlite3_close(h);
+}
+
+/* True when the file at path (missing: false) contains needle. */
+static bool file_contains(const char *path, const char *needle)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	size_t len = 0, cap = 0, n;
+	bool found;
+
+	if (f == NULL)
+		return false;
+	do {
+		if (len == cap) {
+			cap = cap ? cap * 2 : 65536;
+			buf = realloc(buf, cap);
+			ck_assert_ptr_nonnull(buf);
+		}
+		n = fread(buf + len, 1, cap - len, f);
+		len += n;
+	} while (n > 0);
+	fclose(f);
+	found = memmem(buf, len, needle, strlen(needle)) != NULL;
+	free(buf);
+	return found;
+}
+
+bool check_db_contains(const char *db, const char *needle)
+{
+	char wal[PATH_MAX + 8];
+
+	snprintf(wal, sizeof(wal), "%s-wal", db);
+	return file_contains(db, needle) || file_contains(wal, needle);
 }
 
 int main(void)

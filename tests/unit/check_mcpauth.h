@@ -48,8 +48,28 @@ const char *check_write_file(const char *dir, const char *name,
 
 /* Declared, not included: check_jose.c includes jansson, which clashes. */
 struct json_object;
+struct mcpauth_client;
 struct mcpauth_ctx;
 struct mcpauth_resp;
+
+/* The issuer of the configuration check_conf_text writes. */
+#define CHECK_ISSUER "https://auth.example.com/t1"
+
+/* The resource most suites protect, and its configuration section. */
+#define CHECK_FILES "https://mcp.example.com/mcp"
+#define CHECK_FILES_SECTION                                                \
+	"[resource]\n"                                                     \
+	"url = " CHECK_FILES "\n"                                          \
+	"name = Files\n"                                                   \
+	"scopes = files:read files:write\n"
+
+/*
+ * A configuration text (static storage, valid until the next call): issuer
+ * CHECK_ISSUER, database mcpauth.db and key_dir keys, then the global lines
+ * printf makes of fmt, a newline, and sections (the [resource] sections).
+ */
+const char *check_conf_text(const char *sections, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
 /*
  * Writes conf_text as dir/mcpauth.conf, creates its database (migrated) and
@@ -58,8 +78,26 @@ struct mcpauth_resp;
 void check_ctx_open(struct mcpauth_ctx *ctx, const char *program,
 		    const char *dir, const char *conf_text);
 
+/*
+ * Adds client c to store as the operator does, with its audit record at
+ * c's created_at; or fails the test.
+ */
+void check_client_add(struct mcpauth_store *store,
+		      const struct mcpauth_client *c);
+
 /* The first header name of resp, or NULL. */
 const char *check_header(const struct mcpauth_resp *resp, const char *name);
+
+/* How many times resp sets the header name (the name as it is). */
+size_t check_header_count(const struct mcpauth_resp *resp, const char *name);
+
+/*
+ * Checks resp is the OAuth error status/code (a JSON body with a
+ * description), with the headers every refusal carries: Cache-Control
+ * no-store once, Access-Control-Allow-Origin *. Leaves resp to the caller.
+ */
+void check_oauth_error(const struct mcpauth_resp *resp, int status,
+		       const char *code);
 
 /* resp's body parsed as JSON (a new reference), or the test fails. */
 struct json_object *check_body(const struct mcpauth_resp *resp);
@@ -68,8 +106,33 @@ struct json_object *check_body(const struct mcpauth_resp *resp);
 const char *check_str(struct json_object *o, const char *key);
 bool check_has(struct json_object *o, const char *key);
 
+/* The integer member key of o; the test fails when it is absent or no int. */
+long long check_int(struct json_object *o, const char *key);
+
 /* The array member key of o as one space-separated string. */
 void check_strs(struct json_object *o, const char *key, char *out,
 		size_t size);
+
+/*
+ * The database at db from outside the store, as a sysadmin sees it: one
+ * statement sql, with ?1 bound to arg when arg is not NULL; a statement that
+ * does not prepare fails the test.
+ */
+
+/* The first column of the first row as an integer; -1: no row. */
+long long check_sql_int(const char *db, const char *sql, const char *arg);
+
+/*
+ * The first column of the first row as text into out ("" for none); false
+ * when it is NULL or there is no row.
+ */
+bool check_sql_text(const char *db, const char *sql, const char *arg,
+		    char *out, size_t size);
+
+/* Runs sql, which must return no rows. */
+void check_sql_exec(const char *db, const char *sql, const char *arg);
+
+/* True when the bytes of the database file db or of its WAL hold needle. */
+bool check_db_contains(const char *db, const char *needle);
 
 #endif

@@ -30,28 +30,9 @@ static struct mcpauth_store *open_migrated(void)
 }
 
 /* Runs SQL on the file from outside the store, as a sysadmin would. */
-static int sql_int(const char *sql)
+static long long sql_int(const char *sql)
 {
-	sqlite3 *h = NULL;
-	sqlite3_stmt *st = NULL;
-	int v = -1;
-
-	ck_assert_int_eq(sqlite3_open(db, &h), SQLITE_OK);
-	ck_assert_int_eq(sqlite3_prepare_v2(h, sql, -1, &st, NULL), SQLITE_OK);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int(st, 0);
-	sqlite3_finalize(st);
-	sqlite3_close(h);
-	return v;
-}
-
-static void sql_exec(const char *sql)
-{
-	sqlite3 *h = NULL;
-
-	ck_assert_int_eq(sqlite3_open(db, &h), SQLITE_OK);
-	ck_assert_int_eq(sqlite3_exec(h, sql, NULL, NULL, NULL), SQLITE_OK);
-	sqlite3_close(h);
+	return check_sql_int(db, sql, NULL);
 }
 
 START_TEST(test_migrate_empty)
@@ -127,7 +108,7 @@ START_TEST(test_ready_refuses_newer_schema)
 	mcpauth_store_free(store);
 	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d",
 		 mcpauth_store_schema_version() + 1);
-	sql_exec(sql);
+	check_sql_exec(db, sql, NULL);
 	ck_assert(mcpauth_store_open(db, 0, &store, &err));
 	ck_assert(!mcpauth_store_ready(store, &err));
 	ck_assert_ptr_nonnull(strstr(err.description, "upgrade mcpauth"));
@@ -287,12 +268,8 @@ static void add_client(struct mcpauth_store *store, const char *id)
 		.created_at = NOW,
 		.updated_at = NOW,
 	};
-	struct mcpauth_audit a = { .at = NOW, .event = "register",
-				   .actor = "admin", .client_id = id };
-	struct mcpauth_err err = { 0 };
 
-	ck_assert_msg(mcpauth_store_client_add(store, &c, 0, NULL, &a, &err), "%s",
-		      err.detail);
+	check_client_add(store, &c);
 }
 
 static long long add_user(struct mcpauth_store *store, const char *name)
@@ -388,7 +365,7 @@ static void add_authz(struct mcpauth_store *store, const char *id_hash,
 	};
 	struct mcpauth_err err = { 0 };
 
-	ck_assert_msg(mcpauth_store_authz_add(store, id_hash, &r, &err), "%s",
+	ck_assert_msg(mcpauth_store_authz_add(store, id_hash, &r, 0, &err), "%s",
 		      err.detail);
 }
 
@@ -673,7 +650,7 @@ START_TEST(test_authz_request)
 			.scope = "s", .resource = "r", .state = "xyz",
 			.code_challenge = "cc", .expires_at = NOW + 1,
 		};
-		ck_assert(!mcpauth_store_authz_add(store, "req2", &bad, &err));
+		ck_assert(!mcpauth_store_authz_add(store, "req2", &bad, 0, &err));
 		ck_assert_int_eq(err.status, 500);
 	}
 	mcpauth_store_free(store);
@@ -727,10 +704,26 @@ START_TEST(test_consents)
 					    &err));
 	ck_assert(mcpauth_store_consent_set(store, bob, "c1", res, "c", NOW,
 					    &err));
+	add_refresh(store, "r-alice-c1", "fa1", "c1", alice, NOW + 600);
+	add_access(store, "j-alice-c1", "fa1", "c1", alice, NOW + 600);
+	add_refresh(store, "r-alice-c2", "fa2", "c2", alice, NOW + 600);
+	add_refresh(store, "r-bob-c1", "fb1", "c1", bob, NOW + 600);
 
-	ck_assert(mcpauth_store_consent_revoke(store, "alice", "c1", &count,
+	ck_assert(mcpauth_store_consent_revoke(store, "alice", "c1", NOW, &count,
 					       &err));
 	ck_assert_int_eq(count, 2);
+	/* What the consent led to goes with it, and nothing else. */
+	ck_assert_int_eq(sql_int("SELECT count(*) FROM refresh_tokens WHERE "
+				 "revoked_at IS NOT NULL AND token_hash = "
+				 "'r-alice-c1'"),
+			 1);
+	ck_assert_int_eq(sql_int("SELECT count(*) FROM refresh_tokens WHERE "
+				 "revoked_at IS NOT NULL"),
+			 1);
+	ck_assert_int_eq(sql_int("SELECT count(*) FROM access_tokens WHERE "
+				 "revoked_at IS NOT NULL AND jti = "
+				 "'j-alice-c1'"),
+			 1);
 	ck_assert(mcpauth_store_consent_get(store, alice, "c1", res, &scope,
 					    &err));
 	ck_assert_ptr_null(scope);
@@ -738,10 +731,10 @@ START_TEST(test_consents)
 					    &err));
 	ck_assert_str_eq(scope, "b");
 	free(scope);
-	ck_assert(mcpauth_store_consent_revoke(store, "carol", NULL, &count,
+	ck_assert(mcpauth_store_consent_revoke(store, "carol", NULL, NOW, &count,
 					       &err));
 	ck_assert_int_eq(count, 0);
-	ck_assert(mcpauth_store_consent_revoke(store, "alice", NULL, &count,
+	ck_assert(mcpauth_store_consent_revoke(store, "alice", NULL, NOW, &count,
 					       &err));
 	ck_assert_int_eq(count, 1);
 	ck_assert(mcpauth_store_consent_get(store, bob, "c1", res, &scope,
@@ -1132,6 +1125,87 @@ START_TEST(test_client_delete_cascades)
 }
 END_TEST
 
+/*
+ * Storing a request removes expired ones and, with a rate key, refuses
+ * beyond max_pending unexpired requests of that key (429).
+ */
+START_TEST(test_authz_limits)
+{
+	struct mcpauth_store *store = open_migrated();
+	struct mcpauth_err err = { 0 };
+	struct mcpauth_authz_request r = {
+		.browser_hash = "browser",
+		.csrf_hash = "csrf",
+		.client_id = "c1",
+		.redirect_uri = "https://app.example.com/cb",
+		.scope = "files:read",
+		.resource = "https://mcp.example.com/",
+		.code_challenge = "challenge",
+		.created_at = NOW,
+		.expires_at = NOW + 600,
+		.rate_key = "192.0.2.1",
+	};
+
+	add_client(store, "c1");
+	add_authz(store, "expired", "c1", NOW - 1);
+	ck_assert(mcpauth_store_authz_add(store, "a1", &r, 2, &err));
+	ck_assert_int_eq(sql_int("SELECT count(*) FROM authorization_requests "
+				 "WHERE id_hash = 'expired'"),
+			 0);
+	ck_assert(mcpauth_store_authz_add(store, "a2", &r, 2, &err));
+	ck_assert(!mcpauth_store_authz_add(store, "a3", &r, 2, &err));
+	ck_assert_int_eq(err.status, 429);
+	ck_assert_str_eq(err.code, "temporarily_unavailable");
+	/* Another address is not held back; nor is anyone without a limit. */
+	r.rate_key = "192.0.2.2";
+	ck_assert(mcpauth_store_authz_add(store, "b1", &r, 2, &err));
+	r.rate_key = "192.0.2.1";
+	ck_assert(mcpauth_store_authz_add(store, "a4", &r, 0, &err));
+	ck_assert_int_eq(sql_int("SELECT count(*) FROM authorization_requests"),
+			 4);
+	mcpauth_store_free(store);
+}
+END_TEST
+
+/* Failed sign-ins are counted per rate key and per username. */
+START_TEST(test_login_failures)
+{
+	struct mcpauth_store *store = open_migrated();
+	struct mcpauth_err err = { 0 };
+	long by_key = -1, by_user = -1;
+	struct mcpauth_audit a = {
+		.at = NOW,
+		.event = "login",
+		.refused = true,
+		.actor = "user",
+		.rate_key = "192.0.2.1",
+		.username = "alice",
+	};
+
+	ck_assert(mcpauth_store_audit_add(store, &a, &err));
+	ck_assert(mcpauth_store_audit_add(store, &a, &err));
+	a.rate_key = "192.0.2.2";
+	ck_assert(mcpauth_store_audit_add(store, &a, &err));
+	a.username = "bob";
+	a.refused = false; /* a success counts for nothing */
+	ck_assert(mcpauth_store_audit_add(store, &a, &err));
+	a.at = NOW - 1000; /* before the window */
+	a.refused = true;
+	ck_assert(mcpauth_store_audit_add(store, &a, &err));
+	ck_assert(mcpauth_store_login_failures(store, "192.0.2.1", "alice",
+					       NOW - 900, &by_key, &by_user,
+					       &err));
+	ck_assert_int_eq(by_key, 2);
+	ck_assert_int_eq(by_user, 3);
+	ck_assert(mcpauth_store_login_failures(store, "192.0.2.2", "bob",
+					       NOW - 900, &by_key, &by_user,
+					       &err));
+	ck_assert_int_eq(by_key, 1);
+	ck_assert_int_eq(by_user, 0);
+	mcpauth_store_free(store);
+}
+END_TEST
+
 START_TEST(test_gc_tokens)
 {
 	struct mcpauth_store *store = open_migrated();
@@ -1146,8 +1220,9 @@ START_TEST(test_gc_tokens)
 					    &err));
 	ck_assert(mcpauth_store_session_add(store, "s-new", alice, 1, 1,
 					    NOW + 1, &err));
-	add_authz(store, "req-old", "c1", NOW - 1);
+	/* Newest first: storing a request deletes the expired ones. */
 	add_authz(store, "req-new", "c1", NOW + 1);
+	add_authz(store, "req-old", "c1", NOW - 1);
 	add_code(store, "code-old", "c1", alice, NOW - 86400);
 	add_code(store, "code-recent", "c1", alice, NOW - 86399);
 	add_code(store, "code-new", "c1", alice, NOW + 60);
@@ -1229,6 +1304,8 @@ Suite *check_store_suite(void)
 	tcase_add_test(tc, test_caller_transaction);
 	tcase_add_test(tc, test_client_delete_cascades);
 	tcase_add_test(tc, test_gc_tokens);
+	tcase_add_test(tc, test_authz_limits);
+	tcase_add_test(tc, test_login_failures);
 	tcase_add_test(tc, test_not_ready);
 	suite_add_tcase(s, tc);
 	return s;

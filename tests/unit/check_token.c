@@ -3,7 +3,6 @@
  * refresh_token grants, client authentication, revocation (RFC 7009) and
  * introspection (RFC 7662).
  */
-#define _GNU_SOURCE /* memmem */
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,7 +10,6 @@
 #include <time.h>
 
 #include <json-c/json.h>
-#include <sqlite3.h>
 
 #include "b64.h"
 #include "check_mcpauth.h"
@@ -22,16 +20,16 @@
 #include "store.h"
 #include "tokens.h"
 
-static char dir[4096];
+static char dir[4096], db[4200];
 static struct mcpauth_ctx ctx;
 static long long alice;
 
-#define ISSUER "https://auth.example.com/t1"
+#define ISSUER CHECK_ISSUER
 #define TOKEN "/t1/token"
 #define REVOKE "/t1/revoke"
 #define INTROSPECT "/t1/introspect"
 #define FORM "application/x-www-form-urlencoded"
-#define FILES "https://mcp.example.com/mcp"
+#define FILES CHECK_FILES
 #define MAIL "https://mail.example.com/mcp"
 #define SUBJECT "subj-alice-5d2e"
 
@@ -60,7 +58,6 @@ static void add_client(const char *id, const char *type, const char *method,
 		       const char *secret, const char *uri, const char *grants,
 		       const char *scope)
 {
-	struct mcpauth_err err = { 0 };
 	char *uris[] = { (char *)uri };
 	long long now = (long long)time(NULL);
 	char *hash = secret != NULL ? mcpauth_crypto_sha256_b64url(secret)
@@ -79,36 +76,26 @@ static void add_client(const char *id, const char *type, const char *method,
 		.created_at = now,
 		.updated_at = now,
 	};
-	struct mcpauth_audit a = { .at = now, .event = "register",
-				   .actor = "admin", .client_id = id };
 
-	ck_assert_msg(mcpauth_store_client_add(ctx.store, &c, 0, NULL, &a,
-					       &err),
-		      "%s: %s", id, err.description);
+	check_client_add(ctx.store, &c);
 	free(hash);
 }
 
 static void open_ctx(const char *extra)
 {
 	struct mcpauth_err err = { 0 };
-	char text[4096];
 
 	snprintf(dir, sizeof(dir), "%s", check_tmpdir());
-	snprintf(text, sizeof(text),
-		 "issuer = " ISSUER "\n"
-		 "database = mcpauth.db\n"
-		 "key_dir = keys\n"
-		 "default_resource = " FILES "\n"
-		 "%s\n"
-		 "[resource]\n"
-		 "url = " FILES "\n"
-		 "name = Files\n"
-		 "scopes = files:read files:write\n"
-		 "[resource]\n"
-		 "url = " MAIL "\n"
-		 "scopes = mail:read\n",
-		 extra);
-	check_ctx_open(&ctx, "token", dir, text);
+	/* conf-1 is the files resource's server: it may introspect. */
+	check_ctx_open(&ctx, "token", dir,
+		       check_conf_text(CHECK_FILES_SECTION
+				       "introspection_clients = " CONF "\n"
+				       "[resource]\n"
+				       "url = " MAIL "\n"
+				       "scopes = mail:read\n",
+				       "default_resource = " FILES "\n%s",
+				       extra));
+	snprintf(db, sizeof(db), "%s", ctx.conf->database);
 	add_client(PUB, "native", "none", NULL, CB,
 		   "authorization_code refresh_token",
 		   "files:read files:write offline_access mail:read");
@@ -148,44 +135,11 @@ static void reopen(const char *extra)
 
 /* --- the database ------------------------------------------------------------ */
 
-static long long sql_int(const char *sql, const char *arg)
-{
-	sqlite3 *h = NULL;
-	sqlite3_stmt *st = NULL;
-	long long v = -1;
-
-	ck_assert_int_eq(sqlite3_open(ctx.conf->database, &h), SQLITE_OK);
-	ck_assert_msg(sqlite3_prepare_v2(h, sql, -1, &st, NULL) == SQLITE_OK,
-		      "%s: %s", sql, sqlite3_errmsg(h));
-	if (arg != NULL)
-		sqlite3_bind_text(st, 1, arg, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	sqlite3_close(h);
-	return v;
-}
-
-static void sql_exec(const char *sql, const char *arg)
-{
-	sqlite3 *h = NULL;
-	sqlite3_stmt *st = NULL;
-
-	ck_assert_int_eq(sqlite3_open(ctx.conf->database, &h), SQLITE_OK);
-	ck_assert_msg(sqlite3_prepare_v2(h, sql, -1, &st, NULL) == SQLITE_OK,
-		      "%s: %s", sql, sqlite3_errmsg(h));
-	if (arg != NULL)
-		sqlite3_bind_text(st, 1, arg, -1, SQLITE_STATIC);
-	ck_assert_int_eq(sqlite3_step(st), SQLITE_DONE);
-	sqlite3_finalize(st);
-	sqlite3_close(h);
-}
-
 /* sql with ?1 bound to the hash of the token value. */
 static long long sql_int_hash(const char *sql, const char *value)
 {
 	char *h = mcpauth_crypto_sha256_b64url(value);
-	long long v = sql_int(sql, h);
+	long long v = check_sql_int(db, sql, h);
 
 	free(h);
 	return v;
@@ -195,56 +149,24 @@ static void sql_exec_hash(const char *sql, const char *value)
 {
 	char *h = mcpauth_crypto_sha256_b64url(value);
 
-	sql_exec(sql, h);
+	check_sql_exec(db, sql, h);
 	free(h);
-}
-
-static bool file_contains(const char *path, const char *needle)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf = NULL;
-	size_t len = 0, cap = 0, n;
-	bool found;
-
-	if (f == NULL)
-		return false;
-	do {
-		if (len == cap) {
-			cap = cap ? cap * 2 : 65536;
-			buf = realloc(buf, cap);
-			ck_assert_ptr_nonnull(buf);
-		}
-		n = fread(buf + len, 1, cap - len, f);
-		len += n;
-	} while (n > 0);
-	fclose(f);
-	found = memmem(buf, len, needle, strlen(needle)) != NULL;
-	free(buf);
-	return found;
-}
-
-/* The database file or its WAL holds needle. */
-static bool db_contains(const char *needle)
-{
-	char wal[4200];
-
-	snprintf(wal, sizeof(wal), "%s-wal", ctx.conf->database);
-	return file_contains(ctx.conf->database, needle) ||
-	       file_contains(wal, needle);
 }
 
 static long long live_refresh(void)
 {
-	return sql_int("SELECT count(*) FROM refresh_tokens WHERE "
-		       "revoked_at IS NULL",
-		       NULL);
+	return check_sql_int(db,
+			     "SELECT count(*) FROM refresh_tokens WHERE "
+			     "revoked_at IS NULL",
+			     NULL);
 }
 
 static long long live_access(void)
 {
-	return sql_int("SELECT count(*) FROM access_tokens WHERE "
-		       "revoked_at IS NULL",
-		       NULL);
+	return check_sql_int(db,
+			     "SELECT count(*) FROM access_tokens WHERE "
+			     "revoked_at IS NULL",
+			     NULL);
 }
 
 /* --- requests ----------------------------------------------------------------- */
@@ -298,36 +220,17 @@ static const char *conf_basic(void)
 	return basic(CONF, CONF_SECRET);
 }
 
-static size_t count_headers(const struct mcpauth_resp *resp, const char *name)
-{
-	size_t n = 0;
-
-	for (size_t i = 0; i < resp->nheaders; i++)
-		n += !strcmp(resp->headers[i].name, name);
-	return n;
-}
-
 /* An OAuth error JSON with the headers every refusal carries; frees resp. */
 static void expect_error(struct mcpauth_resp *resp, int status,
 			 const char *code)
 {
-	struct json_object *o = check_body(resp);
-
-	ck_assert_msg(resp->status == status && !strcmp(check_str(o, "error"), code),
-		      "status %d, want %d %s: %s", resp->status, status, code,
-		      resp->body);
-	ck_assert_str_eq(resp->content_type, "application/json");
-	ck_assert_ptr_nonnull(check_str(o, "error_description"));
-	ck_assert_str_eq(check_header(resp, "Cache-Control"), "no-store");
-	ck_assert_uint_eq(count_headers(resp, "Cache-Control"), 1);
-	ck_assert_str_eq(check_header(resp, "Access-Control-Allow-Origin"), "*");
+	check_oauth_error(resp, status, code);
 	/* RFC 6749 §5.2: 401 invalid_client names the scheme. */
 	if (status == 401)
 		ck_assert_str_eq(check_header(resp, "WWW-Authenticate"),
 				 "Basic realm=\"mcpauth\"");
 	else
 		ck_assert_ptr_null(check_header(resp, "WWW-Authenticate"));
-	json_object_put(o);
 	mcpauth_resp_free(resp);
 }
 
@@ -337,16 +240,6 @@ struct grant {
 	char refresh[128]; /* "" for none */
 	char scope[256];
 };
-
-static long long num(struct json_object *o, const char *key)
-{
-	struct json_object *v = NULL;
-
-	ck_assert_msg(json_object_object_get_ex(o, key, &v), "no %s", key);
-	ck_assert_msg(json_object_is_type(v, json_type_int), "%s not int",
-		      key);
-	return json_object_get_int64(v);
-}
 
 /* RFC 6749 §5.1: a 200 token response into g; frees resp. */
 static void expect_grant(struct mcpauth_resp *resp, struct grant *g)
@@ -368,7 +261,7 @@ static void expect_grant(struct mcpauth_resp *resp, struct grant *g)
 	ck_assert_str_eq(check_header(resp, "Pragma"), "no-cache");
 	ck_assert_str_eq(check_header(resp, "Access-Control-Allow-Origin"), "*");
 	ck_assert_str_eq(check_str(o, "token_type"), "Bearer");
-	ck_assert_int_eq(num(o, "expires_in"), 3600);
+	ck_assert_int_eq(check_int(o, "expires_in"), 3600);
 	at = check_str(o, "access_token");
 	ck_assert_ptr_nonnull(at);
 	for (const char *p = at; *p; p++)
@@ -513,8 +406,8 @@ START_TEST(test_code_grant)
 	ck_assert_str_eq(check_str(o, "client_id"), PUB);
 	ck_assert_str_eq(check_str(o, "scope"),
 			 "files:read files:write offline_access");
-	ck_assert_int_ge(num(o, "exp"), now + 3600);
-	ck_assert_int_le(num(o, "auth_time"), now - 30 + 2);
+	ck_assert_int_ge(check_int(o, "exp"), now + 3600);
+	ck_assert_int_le(check_int(o, "auth_time"), now - 30 + 2);
 	json_object_put(o);
 	/* The code is spent; the family recorded; hashes only. */
 	ck_assert_int_eq(sql_int_hash("SELECT count(*) FROM "
@@ -531,19 +424,22 @@ START_TEST(test_code_grant)
 				      g.refresh),
 			 1);
 	jti_of(g.access, jti);
-	ck_assert_int_eq(sql_int("SELECT count(*) FROM access_tokens a JOIN "
-				 "authorization_codes c ON c.family_id = "
-				 "a.family_id WHERE a.jti = ?1",
-				 jti),
-			 1);
-	ck_assert_int_eq(sql_int("SELECT last_used_at IS NOT NULL FROM "
-				 "clients WHERE client_id = '" PUB "'",
-				 NULL),
+	ck_assert_int_eq(
+		check_sql_int(db,
+			      "SELECT count(*) FROM access_tokens a JOIN "
+			      "authorization_codes c ON c.family_id = "
+			      "a.family_id WHERE a.jti = ?1",
+			      jti),
+		1);
+	ck_assert_int_eq(check_sql_int(db,
+				       "SELECT last_used_at IS NOT NULL FROM "
+				       "clients WHERE client_id = '" PUB "'",
+				       NULL),
 			 1);
 	/* No code or token in plaintext (the signature part stands for the JWT). */
-	ck_assert(!db_contains(code));
-	ck_assert(!db_contains(g.refresh));
-	ck_assert(!db_contains(strrchr(g.access, '.') + 1));
+	ck_assert(!check_db_contains(db, code));
+	ck_assert(!check_db_contains(db, g.refresh));
+	ck_assert(!check_db_contains(db, strrchr(g.access, '.') + 1));
 }
 END_TEST
 
@@ -561,10 +457,12 @@ START_TEST(test_code_grant_no_refresh)
 	expect_grant(post(TOKEN, q, NULL), &g);
 	ck_assert_str_eq(g.refresh, "");
 	ck_assert_str_eq(g.scope, "files:read");
-	ck_assert_int_eq(sql_int("SELECT count(*) FROM refresh_tokens", NULL),
-			 0);
-	ck_assert_int_eq(sql_int("SELECT count(*) FROM access_tokens", NULL),
-			 1);
+	ck_assert_int_eq(
+		check_sql_int(db, "SELECT count(*) FROM refresh_tokens", NULL),
+		0);
+	ck_assert_int_eq(
+		check_sql_int(db, "SELECT count(*) FROM access_tokens", NULL),
+		1);
 }
 END_TEST
 
@@ -620,12 +518,15 @@ START_TEST(test_code_invalid_request)
 	snprintf(q, sizeof(q), "%s", with_code(bad[_i], code));
 	expect_error(post(TOKEN, q, NULL), 400, "invalid_request");
 	/* Nothing was spent. */
-	ck_assert_int_eq(sql_int("SELECT count(*) FROM authorization_codes "
-				 "WHERE consumed_at IS NULL",
-				 NULL),
-			 1);
-	ck_assert_int_eq(sql_int("SELECT count(*) FROM access_tokens", NULL),
-			 0);
+	ck_assert_int_eq(
+		check_sql_int(db,
+			      "SELECT count(*) FROM authorization_codes "
+			      "WHERE consumed_at IS NULL",
+			      NULL),
+		1);
+	ck_assert_int_eq(
+		check_sql_int(db, "SELECT count(*) FROM access_tokens", NULL),
+		0);
 }
 END_TEST
 
@@ -661,10 +562,12 @@ START_TEST(test_code_invalid_grant)
 	make_code(code);
 	snprintf(q, sizeof(q), "%s", with_code(bad[_i], code));
 	expect_error(post(TOKEN, q, NULL), 400, "invalid_grant");
-	ck_assert_int_eq(sql_int("SELECT count(*) FROM access_tokens", NULL),
-			 0);
-	ck_assert_int_eq(sql_int("SELECT count(*) FROM refresh_tokens", NULL),
-			 0);
+	ck_assert_int_eq(
+		check_sql_int(db, "SELECT count(*) FROM access_tokens", NULL),
+		0);
+	ck_assert_int_eq(
+		check_sql_int(db, "SELECT count(*) FROM refresh_tokens", NULL),
+		0);
 }
 END_TEST
 
@@ -678,8 +581,9 @@ START_TEST(test_code_expired)
 		      code);
 	expect_error(post(TOKEN, redeem_body(code), NULL), 400,
 		     "invalid_grant");
-	ck_assert_int_eq(sql_int("SELECT count(*) FROM access_tokens", NULL),
-			 0);
+	ck_assert_int_eq(
+		check_sql_int(db, "SELECT count(*) FROM access_tokens", NULL),
+		0);
 }
 END_TEST
 
@@ -695,8 +599,9 @@ START_TEST(test_code_invalid_target)
 	snprintf(q, sizeof(q), "%s&resource=https%%3A%%2F%%2Fevil.example%%2F",
 		 redeem_body(code));
 	expect_error(post(TOKEN, q, NULL), 400, "invalid_target");
-	ck_assert_int_eq(sql_int("SELECT count(*) FROM access_tokens", NULL),
-			 0);
+	ck_assert_int_eq(
+		check_sql_int(db, "SELECT count(*) FROM access_tokens", NULL),
+		0);
 }
 END_TEST
 
@@ -706,12 +611,14 @@ START_TEST(test_code_disabled_user)
 	char code[64];
 
 	make_code(code);
-	sql_exec("UPDATE users SET disabled_at = 1 WHERE username = 'alice'",
-		 NULL);
+	check_sql_exec(
+		db, "UPDATE users SET disabled_at = 1 WHERE username = 'alice'",
+		NULL);
 	expect_error(post(TOKEN, redeem_body(code), NULL), 400,
 		     "invalid_grant");
-	ck_assert_int_eq(sql_int("SELECT count(*) FROM access_tokens", NULL),
-			 0);
+	ck_assert_int_eq(
+		check_sql_int(db, "SELECT count(*) FROM access_tokens", NULL),
+		0);
 }
 END_TEST
 
@@ -736,10 +643,12 @@ START_TEST(test_code_replay)
 				      g.refresh),
 			 1);
 	jti_of(g.access, jti);
-	ck_assert_int_eq(sql_int("SELECT count(*) FROM access_tokens WHERE "
-				 "jti = ?1 AND revoked_at IS NOT NULL",
-				 jti),
-			 1);
+	ck_assert_int_eq(
+		check_sql_int(db,
+			      "SELECT count(*) FROM access_tokens WHERE "
+			      "jti = ?1 AND revoked_at IS NOT NULL",
+			      jti),
+		1);
 	ck_assert_int_eq(live_refresh(), 1);
 	ck_assert_int_eq(live_access(), 1);
 	/* So its refresh token is refused. */
@@ -783,7 +692,6 @@ END_TEST
  */
 START_TEST(test_code_redirect_uri_omitted_ambiguous)
 {
-	struct mcpauth_err err = { 0 };
 	char *uris[] = { CB, "http://127.0.0.1:6276/other" };
 	long long now = (long long)time(NULL);
 	struct mcpauth_client c = {
@@ -799,11 +707,9 @@ START_TEST(test_code_redirect_uri_omitted_ambiguous)
 		.created_at = now,
 		.updated_at = now,
 	};
-	struct mcpauth_audit a = { .at = now, .event = "register",
-				   .actor = "admin", .client_id = "pub-two" };
 	char code[64], q[1024];
 
-	ck_assert(mcpauth_store_client_add(ctx.store, &c, 0, NULL, &a, &err));
+	check_client_add(ctx.store, &c);
 	make_code_for("pub-two", CB, FILES, "files:read", code);
 	snprintf(q, sizeof(q),
 		 "grant_type=authorization_code&code=%s&code_verifier=" VERIFIER
@@ -831,7 +737,8 @@ START_TEST(test_code_redirect_uri_omitted_both)
 	ck_assert(mcpauth_tokens_random(&sid, &hash, &err));
 	ck_assert(mcpauth_store_session_add(ctx.store, hash, alice, now, now,
 					    now + 600, &err));
-	snprintf(cookie, sizeof(cookie), "__Host-mcpauth-session=%s", sid);
+	snprintf(cookie, sizeof(cookie), "__Host-mcpauth-session-7312ab2d=%s",
+		 sid);
 	req.method = "GET";
 	req.path = "/t1/authorize";
 	req.query = "response_type=code&client_id=" PUB
@@ -876,7 +783,8 @@ START_TEST(test_code_from_authorize)
 	ck_assert(mcpauth_tokens_random(&sid, &hash, &err));
 	ck_assert(mcpauth_store_session_add(ctx.store, hash, alice, now, now,
 					    now + 600, &err));
-	snprintf(cookie, sizeof(cookie), "__Host-mcpauth-session=%s", sid);
+	snprintf(cookie, sizeof(cookie), "__Host-mcpauth-session-7312ab2d=%s",
+		 sid);
 	snprintf(query, sizeof(query),
 		 "response_type=code&client_id=" PUB "&redirect_uri=%s"
 		 "&code_challenge=" CHALLENGE "&code_challenge_method=S256"
@@ -967,12 +875,14 @@ START_TEST(test_refresh_rotation)
 		     &g3);
 	ck_assert_str_ne(g3.refresh, g2.refresh);
 	/* One family, rotated members, hashes only. */
-	ck_assert_int_eq(sql_int("SELECT count(DISTINCT family_id) FROM "
-				 "refresh_tokens",
-				 NULL),
+	ck_assert_int_eq(check_sql_int(db,
+				       "SELECT count(DISTINCT family_id) FROM "
+				       "refresh_tokens",
+				       NULL),
 			 1);
-	ck_assert_int_eq(sql_int("SELECT count(*) FROM refresh_tokens", NULL),
-			 3);
+	ck_assert_int_eq(
+		check_sql_int(db, "SELECT count(*) FROM refresh_tokens", NULL),
+		3);
 	ck_assert_int_eq(sql_int_hash("SELECT count(*) FROM refresh_tokens "
 				      "WHERE token_hash = ?1 AND rotated_at "
 				      "IS NOT NULL",
@@ -983,8 +893,9 @@ START_TEST(test_refresh_rotation)
 				      "IS NULL AND revoked_at IS NULL",
 				      g3.refresh),
 			 1);
-	ck_assert_int_eq(sql_int("SELECT count(*) FROM access_tokens", NULL),
-			 3);
+	ck_assert_int_eq(
+		check_sql_int(db, "SELECT count(*) FROM access_tokens", NULL),
+		3);
 	ck_assert_int_eq(live_refresh(), 3);
 }
 END_TEST
@@ -1186,8 +1097,9 @@ START_TEST(test_refresh_disabled_user)
 	redeemed(&g1);
 	redeemed(&g2);
 	/* Disabled behind the store's back: the grant still checks. */
-	sql_exec("UPDATE users SET disabled_at = 1 WHERE username = 'alice'",
-		 NULL);
+	check_sql_exec(
+		db, "UPDATE users SET disabled_at = 1 WHERE username = 'alice'",
+		NULL);
 	expect_error(post(TOKEN, refresh_body(PUB, g1.refresh, ""), NULL), 400,
 		     "invalid_grant");
 	ck_assert_int_eq(sql_int_hash("SELECT rotated_at IS NULL FROM "
@@ -1195,7 +1107,7 @@ START_TEST(test_refresh_disabled_user)
 				      g1.refresh),
 			 1);
 	/* Disabled as the admin does it: tokens revoked too. */
-	sql_exec("UPDATE users SET disabled_at = NULL", NULL);
+	check_sql_exec(db, "UPDATE users SET disabled_at = NULL", NULL);
 	ck_assert(mcpauth_store_user_set_disabled(ctx.store, "alice",
 						  (long long)time(NULL),
 						  &found, &err));
@@ -1262,8 +1174,9 @@ START_TEST(test_client_auth_failures)
 		expect_error(post(TOKEN, q2, NULL), 401, "invalid_client");
 	}
 	/* Nothing was spent by any of these. */
-	ck_assert_int_eq(sql_int("SELECT count(*) FROM access_tokens", NULL),
-			 0);
+	ck_assert_int_eq(
+		check_sql_int(db, "SELECT count(*) FROM access_tokens", NULL),
+		0);
 	/* The right secret. */
 	resp = post(TOKEN, q, conf_basic());
 	ck_assert_int_eq(resp->status, 200);
@@ -1287,8 +1200,9 @@ START_TEST(test_client_auth_twice)
 		 "&redirect_uri=%s&client_id=%s",
 		 code, VERIFIER, CONF_CB_ENC, PUB);
 	expect_error(post(TOKEN, q, conf_basic()), 400, "invalid_request");
-	ck_assert_int_eq(sql_int("SELECT count(*) FROM access_tokens", NULL),
-			 0);
+	ck_assert_int_eq(
+		check_sql_int(db, "SELECT count(*) FROM access_tokens", NULL),
+		0);
 }
 END_TEST
 
@@ -1447,10 +1361,12 @@ START_TEST(test_revoke_access)
 	redeemed(&g);
 	jti_of(g.access, jti);
 	expect_revoked_ok(revoke(PUB, g.access));
-	ck_assert_int_eq(sql_int("SELECT count(*) FROM access_tokens WHERE "
-				 "jti = ?1 AND revoked_at IS NOT NULL",
-				 jti),
-			 1);
+	ck_assert_int_eq(
+		check_sql_int(db,
+			      "SELECT count(*) FROM access_tokens WHERE "
+			      "jti = ?1 AND revoked_at IS NOT NULL",
+			      jti),
+		1);
 	/* Only that one: the refresh token still works. */
 	ck_assert_int_eq(live_refresh(), 1);
 	expect_grant(post(TOKEN, refresh_body(PUB, g.refresh, ""), NULL),
@@ -1547,12 +1463,30 @@ START_TEST(test_introspect_access)
 	ck_assert_str_eq(check_str(o, "iss"), ISSUER);
 	ck_assert_str_eq(check_str(o, "token_type"), "Bearer");
 	ck_assert_str_eq(check_str(o, "jti"), check_str(c, "jti"));
-	ck_assert_int_eq(num(o, "exp"), num(c, "exp"));
-	ck_assert_int_eq(num(o, "iat"), num(c, "iat"));
-	ck_assert_str_eq(check_str(o, "username"), "alice");
+	ck_assert_int_eq(check_int(o, "exp"), check_int(c, "exp"));
+	ck_assert_int_eq(check_int(o, "iat"), check_int(c, "iat"));
+	/* The subject, never the username (RFC 7662 leaves it optional). */
+	ck_assert(!check_has(o, "username"));
 	json_object_put(c);
 	json_object_put(o);
 	mcpauth_resp_free(resp);
+}
+END_TEST
+
+/*
+ * A confidential client that is neither the token's client nor named in
+ * introspection_clients of its resource learns nothing (RFC 7662 §4).
+ */
+START_TEST(test_introspect_not_for_others)
+{
+	struct grant g;
+	char q[4300];
+
+	redeemed(&g);
+	snprintf(q, sizeof(q), "token=%s", g.access);
+	expect_inactive(post(INTROSPECT, q, basic(CONF2, CONF2_SECRET)));
+	snprintf(q, sizeof(q), "token=%s", g.refresh);
+	expect_inactive(post(INTROSPECT, q, basic(CONF2, CONF2_SECRET)));
 }
 END_TEST
 
@@ -1614,12 +1548,14 @@ START_TEST(test_introspect_inactive)
 	expect_inactive(introspect("a.b.c"));
 	/* Expired, by the record. */
 	jti_of(g.access, jti);
-	sql_exec("UPDATE access_tokens SET expires_at = issued_at - 1 WHERE "
-		 "jti = ?1",
-		 jti);
+	check_sql_exec(
+		db,
+		"UPDATE access_tokens SET expires_at = issued_at - 1 WHERE "
+		"jti = ?1",
+		jti);
 	expect_inactive(introspect(g.access));
 	/* Validly signed but never recorded. */
-	sql_exec("DELETE FROM access_tokens WHERE jti = ?1", jti);
+	check_sql_exec(db, "DELETE FROM access_tokens WHERE jti = ?1", jti);
 	expect_inactive(introspect(g.access));
 }
 END_TEST
@@ -1633,7 +1569,7 @@ START_TEST(test_introspect_revoked)
 	expect_inactive(introspect(g.access));
 	/* The user disabled. */
 	redeemed(&g);
-	sql_exec("UPDATE users SET disabled_at = 1", NULL);
+	check_sql_exec(db, "UPDATE users SET disabled_at = 1", NULL);
 	expect_inactive(introspect(g.access));
 	expect_inactive(introspect(g.refresh));
 }
@@ -1718,6 +1654,7 @@ Suite *check_token_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_introspect_access);
 	tcase_add_test(tc, test_introspect_refresh);
+	tcase_add_test(tc, test_introspect_not_for_others);
 	tcase_add_test(tc, test_introspect_inactive);
 	tcase_add_test(tc, test_introspect_revoked);
 	tcase_add_test(tc, test_introspect_client);

@@ -5,7 +5,6 @@
 #include <time.h>
 
 #include <json-c/json.h>
-#include <sqlite3.h>
 
 #include "b64.h"
 #include "check_mcpauth.h"
@@ -16,12 +15,12 @@
 #include "store.h"
 #include "tokens.h"
 
-static char dir[4096];
+static char dir[4096], db[4200];
 static struct mcpauth_ctx ctx;
 static long long user_id;
 
-#define ISSUER "https://auth.example.com/t1"
-#define RESOURCE "https://mcp.example.com/mcp"
+#define ISSUER CHECK_ISSUER
+#define RESOURCE CHECK_FILES
 #define CLIENT "client-1"
 #define SUBJECT "subj-3f1b0c"
 
@@ -42,22 +41,15 @@ static void setup(void)
 		.created_at = (long long)time(NULL),
 		.updated_at = (long long)time(NULL),
 	};
-	struct mcpauth_audit a = { .at = (long long)time(NULL),
-				   .event = "register", .actor = "admin",
-				   .client_id = CLIENT };
 
 	snprintf(dir, sizeof(dir), "%s", check_tmpdir());
 	check_ctx_open(&ctx, "token", dir,
-		       "issuer = " ISSUER "\n"
-		       "database = mcpauth.db\n"
-		       "key_dir = keys\n"
-		       "access_token_lifetime = 15m\n"
-		       "[resource]\n"
-		       "url = " RESOURCE "\n"
-		       "scopes = files:read files:write\n");
-	ck_assert_msg(mcpauth_store_client_add(ctx.store, &c, 0, NULL, &a,
-					       &err),
-		      "%s", err.description);
+		       check_conf_text("[resource]\n"
+				       "url = " RESOURCE "\n"
+				       "scopes = files:read files:write\n",
+				       "access_token_lifetime = 15m"));
+	snprintf(db, sizeof(db), "%s", ctx.conf->database);
+	check_client_add(ctx.store, &c);
 	/* The hash is never checked here: any PHC string will do. */
 	ck_assert_msg(mcpauth_store_user_add(ctx.store, "alice", SUBJECT,
 					     "$argon2id$v=19$m=19456,t=2,p=1$"
@@ -72,24 +64,6 @@ static void teardown(void)
 {
 	mcpauth_ctx_close(&ctx);
 	check_tmpdir_remove(dir);
-}
-
-static long long sql_int(const char *sql, const char *arg)
-{
-	sqlite3 *h = NULL;
-	sqlite3_stmt *st = NULL;
-	long long v = -1;
-
-	ck_assert_int_eq(sqlite3_open(ctx.conf->database, &h), SQLITE_OK);
-	ck_assert_msg(sqlite3_prepare_v2(h, sql, -1, &st, NULL) == SQLITE_OK,
-		      "%s: %s", sql, sqlite3_errmsg(h));
-	if (arg != NULL)
-		sqlite3_bind_text(st, 1, arg, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	sqlite3_close(h);
-	return v;
 }
 
 /* Part i (0 header, 1 claims) of a compact JWS, decoded and parsed. */
@@ -111,16 +85,6 @@ static struct json_object *part(const char *jwt, int i)
 	ck_assert_msg(o != NULL, "not JSON: %s", raw);
 	free(raw);
 	return o;
-}
-
-static long long num(struct json_object *o, const char *key)
-{
-	struct json_object *v = NULL;
-
-	ck_assert_msg(json_object_object_get_ex(o, key, &v), "no %s", key);
-	ck_assert_msg(json_object_is_type(v, json_type_int), "%s not int",
-		      key);
-	return json_object_get_int64(v);
 }
 
 static char *issue(const struct mcpauth_token_claims *c, long long now)
@@ -213,9 +177,9 @@ START_TEST(test_access_token)
 	ck_assert_str_eq(check_str(o, "aud"), RESOURCE);
 	ck_assert_str_eq(check_str(o, "client_id"), CLIENT);
 	ck_assert_str_eq(check_str(o, "scope"), "files:read files:write");
-	ck_assert_int_eq(num(o, "iat"), now);
-	ck_assert_int_eq(num(o, "exp"), now + 900);
-	ck_assert_int_eq(num(o, "auth_time"), 1700000000);
+	ck_assert_int_eq(check_int(o, "iat"), now);
+	ck_assert_int_eq(check_int(o, "exp"), now + 900);
+	ck_assert_int_eq(check_int(o, "auth_time"), 1700000000);
 	jti = check_str(o, "jti");
 	ck_assert_ptr_nonnull(jti);
 	ck_assert_uint_ge(strlen(jti), 16);
@@ -229,25 +193,33 @@ START_TEST(test_access_token)
 	json_object_put(v);
 	free(claims);
 	/* The jti is recorded with what the token says. */
-	ck_assert_int_eq(sql_int("SELECT count(*) FROM access_tokens WHERE "
-				 "jti = ?1 AND client_id = '" CLIENT "' AND "
-				 "resource = '" RESOURCE "' AND scope = "
-				 "'files:read files:write' AND family_id = "
-				 "'fam-1' AND revoked_at IS NULL",
-				 jti),
-			 1);
-	ck_assert_int_eq(sql_int("SELECT user_id FROM access_tokens WHERE "
-				 "jti = ?1",
-				 jti),
-			 user_id);
-	ck_assert_int_eq(sql_int("SELECT issued_at FROM access_tokens WHERE "
-				 "jti = ?1",
-				 jti),
-			 now);
-	ck_assert_int_eq(sql_int("SELECT expires_at FROM access_tokens WHERE "
-				 "jti = ?1",
-				 jti),
-			 now + 900);
+	ck_assert_int_eq(
+		check_sql_int(db,
+			      "SELECT count(*) FROM access_tokens WHERE "
+			      "jti = ?1 AND client_id = '" CLIENT "' AND "
+			      "resource = '" RESOURCE "' AND scope = "
+			      "'files:read files:write' AND family_id = "
+			      "'fam-1' AND revoked_at IS NULL",
+			      jti),
+		1);
+	ck_assert_int_eq(
+		check_sql_int(db,
+			      "SELECT user_id FROM access_tokens WHERE "
+			      "jti = ?1",
+			      jti),
+		user_id);
+	ck_assert_int_eq(
+		check_sql_int(db,
+			      "SELECT issued_at FROM access_tokens WHERE "
+			      "jti = ?1",
+			      jti),
+		now);
+	ck_assert_int_eq(
+		check_sql_int(db,
+			      "SELECT expires_at FROM access_tokens WHERE "
+			      "jti = ?1",
+			      jti),
+		now + 900);
 	json_object_put(h);
 	json_object_put(o);
 	free(jwt);
@@ -267,10 +239,12 @@ START_TEST(test_access_token_machine)
 
 	ck_assert(!check_has(o, "auth_time"));
 	ck_assert_str_eq(check_str(o, "sub"), CLIENT);
-	ck_assert_int_eq(sql_int("SELECT count(*) FROM access_tokens WHERE "
-				 "jti = ?1 AND user_id IS NULL",
-				 check_str(o, "jti")),
-			 1);
+	ck_assert_int_eq(
+		check_sql_int(db,
+			      "SELECT count(*) FROM access_tokens WHERE "
+			      "jti = ?1 AND user_id IS NULL",
+			      check_str(o, "jti")),
+		1);
 	ck_assert(verifies(jwt));
 	json_object_put(o);
 	free(jwt);
@@ -290,8 +264,9 @@ START_TEST(test_access_token_unique)
 
 	ck_assert_str_ne(check_str(oa, "jti"), check_str(ob, "jti"));
 	ck_assert_str_ne(a, b);
-	ck_assert_int_eq(sql_int("SELECT count(*) FROM access_tokens", NULL),
-			 2);
+	ck_assert_int_eq(
+		check_sql_int(db, "SELECT count(*) FROM access_tokens", NULL),
+		2);
 	json_object_put(oa);
 	json_object_put(ob);
 	free(a);

@@ -11,6 +11,11 @@ import crypto from 'node:crypto';
 import http from 'node:http';
 
 export const sha256 = (s) => crypto.createHash('sha256').update(s).digest('base64url');
+
+// The sign-in cookies' names end in the first 4 bytes of SHA-256(issuer) in
+// hex, so that issuers sharing a host keep separate sign-ins.
+export const cookieName = (kind, issuer) =>
+  `__Host-mcpauth-${kind}-${crypto.createHash('sha256').update(issuer).digest('hex').slice(0, 8)}`;
 export const randomToken = (bytes = 32) => crypto.randomBytes(bytes).toString('base64url');
 export const lit = (s) => `'${String(s).replace(/'/g, "''")}'`;
 export const now = () => Math.floor(Date.now() / 1000);
