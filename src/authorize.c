@@ -629,6 +629,11 @@ static bool start(struct flow *f, struct mcpauth_err *err)
 		return error_page(f, &e, err);
 	}
 	/* From here on, errors go back to the client. */
+	if (state != NULL && strlen(state) > MAX_STATE) {
+		MCPAUTH_ERR(&e, 400, "invalid_request",
+			    "state is longer than %d characters", MAX_STATE);
+		return redirect_error(f, redirect_uri, NULL, &e, err);
+	}
 	if (rt == NULL || strcmp(rt, "code") != 0) {
 		MCPAUTH_ERR(&e, 400, "unsupported_response_type",
 			    "response_type must be code");
@@ -672,11 +677,6 @@ static bool start(struct flow *f, struct mcpauth_err *err)
 			return false;
 		}
 		return redirect_error(f, redirect_uri, state, &e, err);
-	}
-	if (state != NULL && strlen(state) > MAX_STATE) {
-		MCPAUTH_ERR(&e, 400, "invalid_request",
-			    "state is longer than %d characters", MAX_STATE);
-		return redirect_error(f, redirect_uri, NULL, &e, err);
 	}
 	prompt_none = prompt != NULL && mcpauth_scope_has(prompt, "none");
 	f->ar = calloc(1, sizeof(*f->ar));
