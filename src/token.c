@@ -525,8 +525,15 @@ static bool introspect(struct mcpauth_ctx *ctx, const struct mcpauth_form *form,
 		mcpauth_json_add_str(o, "token_type", type);
 		json_object_object_add(o, "exp", json_object_new_int64(exp));
 		json_object_object_add(o, "iat", json_object_new_int64(iat));
-		mcpauth_json_add_str(o, "sub",
-				     user != NULL ? user->subject : cid);
+		if (user != NULL) {
+			mcpauth_json_add_str(o, "sub", user->subject);
+		} else {
+			char sub[300];
+			snprintf(sub, sizeof(sub), "client:%s", cid);
+			mcpauth_json_add_str(o, "sub", sub);
+		}
+		mcpauth_json_add_str(o, "principal_type",
+				     user != NULL ? "user" : "client");
 		mcpauth_json_add_str(o, "aud", aud);
 		mcpauth_json_add_str(o, "iss", ctx->conf->issuer);
 		if (a != NULL)

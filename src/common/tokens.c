@@ -44,8 +44,26 @@ bool mcpauth_tokens_access(const struct mcpauth_conf *conf,
 	/* RFC 9068 §2.2 */
 	o = json_object_new_object();
 	mcpauth_json_add_str(o, "iss", conf->issuer);
-	mcpauth_json_add_str(o, "sub",
-			     c->subject != NULL ? c->subject : c->client_id);
+	if (c->subject != NULL) {
+		mcpauth_json_add_str(o, "sub", c->subject);
+	} else {
+		/*
+		 * A machine's sub is "client:" + client_id: user subjects are
+		 * base64url, which has no ':', so the two never collide.
+		 */
+		size_t n = strlen("client:") + strlen(c->client_id) + 1;
+		char *sub = malloc(n);
+		if (sub == NULL) {
+			MCPAUTH_ERR_INTERNAL(err, "out of memory");
+			goto out;
+		}
+		snprintf(sub, n, "client:%s", c->client_id);
+		mcpauth_json_add_str(o, "sub", sub);
+		free(sub);
+	}
+	/* Said outright, for policy engines: who the token speaks for. */
+	mcpauth_json_add_str(o, "principal_type",
+			     c->subject != NULL ? "user" : "client");
 	mcpauth_json_add_str(o, "aud", c->resource);
 	mcpauth_json_add_str(o, "client_id", c->client_id);
 	mcpauth_json_add_str(o, "scope", c->scope);

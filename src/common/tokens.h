@@ -29,9 +29,14 @@ struct mcpauth_token_claims {
 
 /*
  * Signs an access token (typ at+jwt; iss, sub, aud, client_id, scope, iat,
- * exp, jti, auth_time when a user signed in) with the active key, valid for
- * access_token_lifetime, and records its jti, in the caller's transaction.
- * *jwt is owned by the caller.
+ * exp, jti, auth_time when a user signed in, principal_type) with the
+ * active key, valid for access_token_lifetime, and records its jti, in the
+ * caller's transaction. *jwt is owned by the caller.
+ *
+ * Users and machines never look alike: a user's token has the user's
+ * random subject as sub (base64url) and principal_type "user"; a machine
+ * client's own token (claims->subject NULL) has sub "client:<client_id>"
+ * and principal_type "client".
  */
 bool mcpauth_tokens_access(const struct mcpauth_conf *conf,
 			   struct mcpauth_keys *keys,

@@ -83,6 +83,8 @@ async function verifyAccessToken(env, token, { clientId, scope }) {
   assert.deepEqual([].concat(payload.aud), [env.mcp.url], 'aud is the resource URL');
   assert.equal(payload.sub, user.subject, 'sub is the user\'s subject');
   assert.notEqual(payload.sub, USER, 'sub is not the username');
+  assert.equal(payload.principal_type, 'user', 'a person, not a machine');
+  assert.ok(!payload.sub.includes(':'), "user subjects have no ':' (machines' are client:<id>)");
   assert.ok(!JSON.stringify(payload).includes(USER), 'the username is nowhere in the token');
   assert.equal(payload.client_id, clientId);
   assert.equal(payload.scope, scope);

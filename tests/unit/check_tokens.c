@@ -183,7 +183,8 @@ START_TEST(test_access_token)
 	jti = check_str(o, "jti");
 	ck_assert_ptr_nonnull(jti);
 	ck_assert_uint_ge(strlen(jti), 16);
-	ck_assert_int_eq(json_object_object_length(o), 9);
+	ck_assert_str_eq(check_str(o, "principal_type"), "user");
+	ck_assert_int_eq(json_object_object_length(o), 10);
 	/* The signature verifies, and gives the same claims. */
 	ck_assert_msg(mcpauth_keys_verify(ctx.store, now, jwt, &claims, &err),
 		      "%s", err.description);
@@ -238,7 +239,9 @@ START_TEST(test_access_token_machine)
 	struct json_object *o = part(jwt, 1);
 
 	ck_assert(!check_has(o, "auth_time"));
-	ck_assert_str_eq(check_str(o, "sub"), CLIENT);
+	/* A namespace of its own: no user subject has a ':'. */
+	ck_assert_str_eq(check_str(o, "sub"), "client:" CLIENT);
+	ck_assert_str_eq(check_str(o, "principal_type"), "client");
 	ck_assert_int_eq(
 		check_sql_int(db,
 			      "SELECT count(*) FROM access_tokens WHERE "
