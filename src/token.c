@@ -357,6 +357,96 @@ out:
 }
 
 /*
+ * grant_type=client_credentials (RFC 6749 §4.4): a machine's own token,
+ * for operator-provisioned confidential clients only. resource and scope
+ * within what the operator allowed; no refresh token (§4.4.3).
+ */
+static bool credentials_grant(struct mcpauth_ctx *ctx,
+			      const struct mcpauth_form *form,
+			      const struct mcpauth_client *client,
+			      struct issued *out, struct mcpauth_err *err)
+{
+	const struct mcpauth_resource *res = NULL;
+	const char *resource = param(form, "resource");
+	const char *scope = param(form, "scope");
+	char *allowed = NULL, *granted = NULL;
+	bool ok = false;
+
+	/* Authenticated for real: a secret or an assertion, never none. */
+	if (strcmp(client->source, "operator") != 0 ||
+	    !strcmp(client->auth_method, "none")) {
+		MCPAUTH_ERR(err, 400, "unauthorized_client",
+			    "client_credentials is for confidential clients "
+			    "the operator provisions");
+		return false;
+	}
+	if (resource == NULL && client->allowed_resources != NULL &&
+	    strchr(client->allowed_resources, ' ') == NULL)
+		resource = client->allowed_resources;
+	if (resource == NULL)
+		resource = ctx->conf->default_resource;
+	if (resource != NULL)
+		res = mcpauth_conf_resource(ctx->conf, resource);
+	if (res == NULL || (client->allowed_resources != NULL &&
+			    !mcpauth_scope_has(client->allowed_resources,
+					       res->url))) {
+		MCPAUTH_ERR(err, 400, "invalid_target",
+			    resource == NULL
+				    ? "resource is required (RFC 8707)"
+				    : "this client may not have tokens for "
+				      "that resource");
+		return false;
+	}
+	/* What the client may have at this resource: its scope ∩ theirs. */
+	allowed = calloc(1, strlen(client->scope) + 1);
+	if (allowed == NULL) {
+		MCPAUTH_ERR_INTERNAL(err, "out of memory");
+		return false;
+	}
+	for (size_t i = 0; i < res->nscopes; i++) {
+		if (!mcpauth_scope_has(client->scope, res->scopes[i]))
+			continue;
+		if (allowed[0] != '\0')
+			strcat(allowed, " ");
+		strcat(allowed, res->scopes[i]);
+	}
+	if (scope != NULL && !mcpauth_scope_subset(scope, allowed)) {
+		MCPAUTH_ERR(err, 400, "invalid_scope",
+			    "scope is outside what this client may have at "
+			    "that resource");
+		goto out;
+	}
+	granted = mcpauth_scope_union("", scope != NULL ? scope : allowed);
+	if (granted == NULL) {
+		MCPAUTH_ERR_INTERNAL(err, "out of memory");
+		goto out;
+	}
+	{
+		struct mcpauth_token_claims claims = {
+			.client_id = client->client_id,
+			.resource = res->url,
+			.scope = granted,
+		};
+		if (!mcpauth_store_begin(ctx->store, err))
+			goto out;
+		if (!mcpauth_tokens_access(ctx->conf, ctx->keys, ctx->store,
+					   &claims, ctx->now, &out->access,
+					   err) ||
+		    !mcpauth_store_commit(ctx->store, err)) {
+			mcpauth_store_rollback(ctx->store);
+			goto out;
+		}
+	}
+	out->scope = granted;
+	granted = NULL;
+	ok = true;
+out:
+	free(allowed);
+	free(granted);
+	return ok;
+}
+
+/*
  * What a presented token is: one of our refresh tokens (*r) or access
  * tokens (*a), or neither. Access tokens are JWTs: the signature is checked
  * before the jti is looked up, so a forged JWT naming a real jti is nothing.
@@ -620,7 +710,8 @@ bool token_handle(struct mcpauth_ctx *ctx, const struct mcpauth_req *req,
 			    "grant_type is required");
 		goto out;
 	}
-	if (!mcpauth_client_authenticate(ctx->store, req->authorization, form,
+	if (!mcpauth_client_authenticate(ctx->store, ctx->conf,
+					 req->authorization, form,
 					 ctx->now, &client, err)) {
 		goto out;
 	}
@@ -633,10 +724,18 @@ bool token_handle(struct mcpauth_ctx *ctx, const struct mcpauth_req *req,
 		goto out;
 	}
 	if (strcmp(grant, "authorization_code") != 0 &&
-	    strcmp(grant, "refresh_token") != 0) {
+	    strcmp(grant, "refresh_token") != 0 &&
+	    strcmp(grant, "client_credentials") != 0) {
 		MCPAUTH_ERR(err, 400, "unsupported_grant_type",
-			    "grant_type must be authorization_code or "
-			    "refresh_token");
+			    "grant_type must be authorization_code, "
+			    "refresh_token or client_credentials");
+		goto out;
+	}
+	if (!strcmp(grant, "client_credentials") &&
+	    !ctx->conf->client_credentials) {
+		MCPAUTH_ERR(err, 400, "unsupported_grant_type",
+			    "client_credentials is switched off on this server "
+			    "(client_credentials = no)");
 		goto out;
 	}
 	if (!mcpauth_scope_has(client->grant_types, grant)) {
@@ -647,8 +746,10 @@ bool token_handle(struct mcpauth_ctx *ctx, const struct mcpauth_req *req,
 	}
 	if (!strcmp(grant, "authorization_code"))
 		ok = code_grant(ctx, form, client, &t, err);
-	else
+	else if (!strcmp(grant, "refresh_token"))
 		ok = refresh_grant(ctx, form, client, &t, err);
+	else
+		ok = credentials_grant(ctx, form, client, &t, err);
 	if (!ok)
 		goto out;
 	mcpauth_store_client_touch(ctx->store, client->client_id, ctx->now,

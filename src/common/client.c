@@ -14,6 +14,7 @@
 #include "b64.h"
 #include "client.h"
 #include "crypto.h"
+#include "jose.h"
 #include "json.h"
 #include "store.h"
 
@@ -37,6 +38,10 @@ void mcpauth_client_free(struct mcpauth_client *c)
 	free(c->secret_hash);
 	free(c->registration_token_hash);
 	free(c->registered_from);
+	free(c->allowed_resources);
+	free(c->jwks);
+	free(c->signing_alg);
+	free(c->previous_secret_hash);
 	free(c);
 }
 
@@ -969,6 +974,10 @@ bool mcpauth_client_secret_ok(const struct mcpauth_client *client,
 	if (hash == NULL)
 		return false;
 	ok = mcpauth_crypto_streq(hash, client->secret_hash);
+	/* After client rotate-secret: the old one, for the overlap. */
+	if (!ok && client->previous_secret_hash != NULL &&
+	    client->previous_secret_until > now)
+		ok = mcpauth_crypto_streq(hash, client->previous_secret_hash);
 	free(hash);
 	return ok;
 }
@@ -1026,16 +1035,161 @@ out:
 	return ok;
 }
 
+#define ASSERTION_TYPE "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+/* The longest an assertion may live (RFC 7523 §3: exp, "near"). */
+#define ASSERTION_MAX_LIFETIME 300
+
+/* The claims of a compact JWS without verifying it (to find the client). */
+static struct json_object *unverified_claims(const char *jwt)
+{
+	const char *a = strchr(jwt, '.'), *b;
+	unsigned char *raw = NULL;
+	size_t len = 0;
+	struct json_object *o = NULL;
+
+	if (a == NULL || (b = strchr(a + 1, '.')) == NULL || b - a > 16384 ||
+	    !mcpauth_b64url_decode(a + 1, (size_t)(b - a - 1), &raw, &len))
+		return NULL;
+	if (strlen((char *)raw) == len)
+		o = json_tokener_parse((char *)raw);
+	free(raw);
+	if (o != NULL && !json_object_is_type(o, json_type_object)) {
+		json_object_put(o);
+		o = NULL;
+	}
+	return o;
+}
+
+/* aud (a string or an array) names the issuer or its token endpoint. */
+static bool aud_ok(struct json_object *claims, const char *issuer)
+{
+	struct json_object *aud = NULL;
+	char token[2048];
+	size_t n = 1;
+
+	snprintf(token, sizeof(token), "%s/token", issuer);
+	if (!json_object_object_get_ex(claims, "aud", &aud))
+		return false;
+	if (json_object_is_type(aud, json_type_array))
+		n = json_object_array_length(aud);
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *v = json_object_is_type(aud, json_type_array)
+						? json_object_array_get_idx(aud, i)
+						: aud;
+		const char *s = json_object_is_type(v, json_type_string)
+					? json_object_get_string(v)
+					: NULL;
+		if (s != NULL && (!strcmp(s, issuer) || !strcmp(s, token)))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Verifies a client assertion (RFC 7523 §3) with the client's own keys
+ * and registered algorithm: never a key or algorithm the token names
+ * (jose.c ignores jku, x5u and jwk headers), never none or HMAC.
+ */
+static bool assertion_ok(struct mcpauth_store *store, const char *issuer,
+			 const struct mcpauth_client *client,
+			 const char *assertion, long long now,
+			 struct mcpauth_err *err)
+{
+	struct json_object *jwks = NULL, *keys = NULL, *claims = NULL, *v;
+	char *json = NULL;
+	const char *jti;
+	long long exp;
+	bool ok = false, fresh = false;
+	size_t n;
+
+	if (client->jwks == NULL || client->signing_alg == NULL ||
+	    (jwks = json_tokener_parse(client->jwks)) == NULL ||
+	    !json_object_object_get_ex(jwks, "keys", &keys) ||
+	    !json_object_is_type(keys, json_type_array)) {
+		BAD_CLIENT(err, "this client has no keys for private_key_jwt");
+		goto out;
+	}
+	n = json_object_array_length(keys);
+	for (size_t i = 0; i < n && json == NULL; i++) {
+		struct mcpauth_err ignored = { 0 };
+		const char *key = json_object_to_json_string_ext(
+			json_object_array_get_idx(keys, i),
+			JSON_C_TO_STRING_PLAIN);
+		if (!mcpauth_jose_verify(key, client->signing_alg, assertion,
+					 NULL, &json, &ignored))
+			json = NULL;
+	}
+	if (json == NULL) {
+		BAD_CLIENT(err, "the client assertion's signature does not "
+			   "verify with the client's keys and algorithm (%s)",
+			   client->signing_alg);
+		goto out;
+	}
+	claims = json_tokener_parse(json);
+	if (claims == NULL || !json_object_is_type(claims, json_type_object) ||
+	    mcpauth_json_get_str(claims, "iss") == NULL ||
+	    mcpauth_json_get_str(claims, "sub") == NULL ||
+	    strcmp(mcpauth_json_get_str(claims, "iss"), client->client_id) ||
+	    strcmp(mcpauth_json_get_str(claims, "sub"), client->client_id)) {
+		BAD_CLIENT(err, "the client assertion's iss and sub must both "
+			   "be the client_id");
+		goto out;
+	}
+	if (!aud_ok(claims, issuer)) {
+		BAD_CLIENT(err, "the client assertion's aud must be the issuer "
+			   "or its token endpoint");
+		goto out;
+	}
+	if (!json_object_object_get_ex(claims, "exp", &v) ||
+	    !json_object_is_type(v, json_type_int)) {
+		BAD_CLIENT(err, "the client assertion needs exp");
+		goto out;
+	}
+	exp = json_object_get_int64(v);
+	if (exp <= now) {
+		BAD_CLIENT(err, "the client assertion has expired");
+		goto out;
+	}
+	if (exp > now + ASSERTION_MAX_LIFETIME) {
+		BAD_CLIENT(err, "the client assertion's exp is more than %d "
+			   "seconds away",
+			   ASSERTION_MAX_LIFETIME);
+		goto out;
+	}
+	jti = mcpauth_json_get_str(claims, "jti");
+	if (jti == NULL || *jti == '\0' || strlen(jti) > 256) {
+		BAD_CLIENT(err, "the client assertion needs a jti");
+		goto out;
+	}
+	if (!mcpauth_store_assertion_jti(store, client->client_id, jti, exp,
+					 now, &fresh, err))
+		goto out;
+	if (!fresh) {
+		BAD_CLIENT(err, "the client assertion was used already");
+		goto out;
+	}
+	ok = true;
+out:
+	json_object_put(jwks);
+	json_object_put(claims);
+	free(json);
+	return ok;
+}
+
 bool mcpauth_client_authenticate(struct mcpauth_store *store,
+				 const struct mcpauth_conf *conf,
 				 const char *authorization,
 				 const struct mcpauth_form *form,
 				 long long now, struct mcpauth_client **out,
 				 struct mcpauth_err *err)
 {
 	struct mcpauth_client *client = NULL;
+	struct json_object *unverified = NULL;
 	char *basic_id = NULL, *basic_secret = NULL;
 	const char *form_id = mcpauth_form_get(form, "client_id");
 	const char *form_secret = mcpauth_form_get(form, "client_secret");
+	const char *assertion = mcpauth_form_get(form, "client_assertion");
+	const char *atype = mcpauth_form_get(form, "client_assertion_type");
 	const char *id, *secret;
 	bool ok = false;
 
@@ -1043,7 +1197,7 @@ bool mcpauth_client_authenticate(struct mcpauth_store *store,
 		if (!parse_basic(authorization, &basic_id, &basic_secret, err))
 			goto out;
 		/* RFC 6749 §2.3: one method per request. */
-		if (form_secret != NULL ||
+		if (form_secret != NULL || assertion != NULL ||
 		    (form_id != NULL && strcmp(form_id, basic_id) != 0)) {
 			MCPAUTH_ERR(err, 400, "invalid_request",
 				    "the client authenticated twice: use the "
@@ -1053,15 +1207,32 @@ bool mcpauth_client_authenticate(struct mcpauth_store *store,
 		}
 		id = basic_id;
 		secret = basic_secret;
+	} else if (assertion != NULL || atype != NULL) {
+		if (form_secret != NULL) {
+			MCPAUTH_ERR(err, 400, "invalid_request",
+				    "the client authenticated twice: a client "
+				    "assertion and a client_secret");
+			goto out;
+		}
+		if (atype == NULL || strcmp(atype, ASSERTION_TYPE) != 0 ||
+		    assertion == NULL) {
+			BAD_CLIENT(err, "client_assertion_type must be "
+				   ASSERTION_TYPE " with a client_assertion");
+			goto out;
+		}
+		/* The extension's clients send no client_id: iss says. */
+		unverified = unverified_claims(assertion);
+		id = unverified != NULL ? mcpauth_json_get_str(unverified, "iss")
+					: NULL;
+		if (id == NULL || (form_id != NULL && strcmp(form_id, id) != 0)) {
+			BAD_CLIENT(err, "the client assertion does not name "
+				   "this client (iss)");
+			goto out;
+		}
+		secret = NULL;
 	} else {
 		id = form_id;
 		secret = form_secret;
-	}
-	if (mcpauth_form_get(form, "client_assertion") != NULL ||
-	    mcpauth_form_get(form, "client_assertion_type") != NULL) {
-		BAD_CLIENT(err, "client assertions (private_key_jwt) are not "
-			   "accepted for this client");
-		goto out;
 	}
 	if (id == NULL || *id == '\0') {
 		BAD_CLIENT(err, "client authentication is required: send "
@@ -1075,7 +1246,29 @@ bool mcpauth_client_authenticate(struct mcpauth_store *store,
 		BAD_CLIENT(err, "unknown client: register again");
 		goto out;
 	}
-	if (mcpauth_client_method_has_secret(client->auth_method)) {
+	if (client->disabled_at != 0) {
+		BAD_CLIENT(err, "this client is disabled");
+		goto out;
+	}
+	if (!strcmp(client->auth_method, "private_key_jwt")) {
+		if (!conf->private_key_jwt) {
+			BAD_CLIENT(err, "private_key_jwt is switched off on "
+				   "this server (private_key_jwt = no)");
+			goto out;
+		}
+		if (assertion == NULL) {
+			BAD_CLIENT(err, "this client authenticates with a client "
+				   "assertion (private_key_jwt)");
+			goto out;
+		}
+		if (!assertion_ok(store, conf->issuer, client, assertion, now,
+				  err))
+			goto out;
+	} else if (assertion != NULL) {
+		BAD_CLIENT(err, "client assertions (private_key_jwt) are not "
+			   "accepted for this client");
+		goto out;
+	} else if (mcpauth_client_method_has_secret(client->auth_method)) {
 		if (secret == NULL || *secret == '\0') {
 			BAD_CLIENT(err, "this client must authenticate with "
 				   "its client secret (%s)",
@@ -1101,6 +1294,7 @@ bool mcpauth_client_authenticate(struct mcpauth_store *store,
 	client = NULL;
 	ok = true;
 out:
+	json_object_put(unverified);
 	mcpauth_client_free(client);
 	free(basic_id);
 	mcpauth_crypto_free_secret(basic_secret);

@@ -51,6 +51,12 @@ struct mcpauth_client {
 	long long updated_at;
 	long long last_used_at; /* 0: never used */
 	bool first_party; /* the operator's own: no consent page */
+	long long disabled_at; /* 0: enabled */
+	char *allowed_resources; /* space-separated; NULL: any resource */
+	char *jwks;        /* private_key_jwt: the client's public keys */
+	char *signing_alg; /* private_key_jwt: its one algorithm */
+	char *previous_secret_hash;      /* after a rotation, or NULL */
+	long long previous_secret_until; /* ... valid until then */
 };
 
 void mcpauth_client_free(struct mcpauth_client *client);
@@ -154,8 +160,15 @@ bool mcpauth_client_secret_ok(const struct mcpauth_client *client,
  * - A public client (none) is never authenticated: a secret it presents
  *   anyway is ignored, as some clients send one they were never issued
  *   (PKCE protects its codes).
+ * - private_key_jwt (RFC 7523 §2.2): the client is the assertion's iss
+ *   (client_id may be left out); the signature must verify with one of
+ *   the client's keys and its registered algorithm; iss = sub = client_id,
+ *   aud the issuer or issuer/token, exp within 300 s, jti single use.
+ * - A disabled client fails whatever it presents; after a secret rotation
+ *   the old secret works until previous_secret_until.
  */
 bool mcpauth_client_authenticate(struct mcpauth_store *store,
+				 const struct mcpauth_conf *conf,
 				 const char *authorization,
 				 const struct mcpauth_form *form,
 				 long long now, struct mcpauth_client **out,

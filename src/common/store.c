@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <sqlite3.h>
 
@@ -32,6 +33,11 @@ enum stmt {
 	ST_CLIENT_COUNT_DYNAMIC,
 	ST_CLIENT_INSERT,
 	ST_CLIENT_GET,
+	ST_CLIENT_SET_SECRET,
+	ST_CLIENT_SET_DISABLED,
+	ST_CLIENT_SET_KEYS,
+	ST_JTI_EXPIRE,
+	ST_JTI_INSERT,
 	ST_CLIENT_LIST,
 	ST_CLIENT_UPDATE,
 	ST_CLIENT_DELETE,
@@ -118,6 +124,11 @@ enum stmt {
 /* The id of the user named ?1, for statements keyed by username. */
 #define USER_BY_NAME "(SELECT id FROM users WHERE username = ?1)"
 
+/* Columns added by later migrations, read and written after CLIENT_COLUMNS. */
+#define CLIENT_MORE                                                        \
+	"first_party, disabled_at, allowed_resources, jwks, signing_alg, "  \
+	"previous_secret_hash, previous_secret_until"
+
 #define CLIENT_COLUMNS                                                     \
 	"client_id, source, client_name, token_endpoint_auth_method, "     \
 	"application_type, redirect_uris, grant_types, scope, software_id, " \
@@ -170,13 +181,28 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_CLIENT_COUNT_DYNAMIC] =
 		"SELECT count(*) FROM clients WHERE source = 'dynamic'",
 	[ST_CLIENT_INSERT] =
-		"INSERT INTO clients (" CLIENT_COLUMNS ") VALUES (?1, ?2, ?3, "
+		"INSERT INTO clients (" CLIENT_COLUMNS ", " CLIENT_MORE
+		") VALUES (?1, ?2, ?3, "
 		"?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, "
-		"?17, ?18, ?19)",
-	[ST_CLIENT_GET] = "SELECT " CLIENT_COLUMNS ", first_party "
-			  "FROM clients WHERE client_id = ?1",
-	[ST_CLIENT_LIST] = "SELECT " CLIENT_COLUMNS ", first_party "
-			   "FROM clients ORDER BY created_at DESC, client_id",
+		"?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26)",
+	[ST_CLIENT_GET] = "SELECT " CLIENT_COLUMNS ", " CLIENT_MORE
+			  " FROM clients WHERE client_id = ?1",
+	[ST_CLIENT_LIST] = "SELECT " CLIENT_COLUMNS ", " CLIENT_MORE
+			   " FROM clients ORDER BY created_at DESC, client_id",
+	[ST_CLIENT_SET_SECRET] =
+		"UPDATE clients SET previous_secret_hash = CASE WHEN ?5 > 0 "
+		"THEN secret_hash END, previous_secret_until = CASE WHEN ?5 > 0 "
+		"THEN ?5 END, secret_hash = ?2, secret_expires_at = ?3, "
+		"updated_at = ?4 WHERE client_id = ?1",
+	[ST_CLIENT_SET_DISABLED] =
+		"UPDATE clients SET disabled_at = ?2 WHERE client_id = ?1",
+	[ST_CLIENT_SET_KEYS] =
+		"UPDATE clients SET jwks = ?2, signing_alg = ?3 "
+		"WHERE client_id = ?1",
+	[ST_JTI_EXPIRE] = "DELETE FROM assertion_jtis WHERE expires_at <= ?1",
+	[ST_JTI_INSERT] =
+		"INSERT OR IGNORE INTO assertion_jtis (client_id, jti, "
+		"expires_at) VALUES (?1, ?2, ?3)",
 	[ST_CLIENT_UPDATE] =
 		"UPDATE clients SET client_name = ?3, "
 		"token_endpoint_auth_method = ?4, application_type = ?5, "
@@ -923,7 +949,7 @@ static char *uris_json(const struct mcpauth_client *c)
 	return s;
 }
 
-/* Binds the columns of CLIENT_COLUMNS in their order, ?1 to ?19. */
+/* Binds CLIENT_COLUMNS then CLIENT_MORE in their order, ?1 to ?26. */
 static void bind_client(sqlite3_stmt *st, const struct mcpauth_client *c,
 			const char *uris)
 {
@@ -946,6 +972,14 @@ static void bind_client(sqlite3_stmt *st, const struct mcpauth_client *c,
 	sqlite3_bind_int64(st, 17, c->created_at);
 	sqlite3_bind_int64(st, 18, c->updated_at);
 	bind_time(st, 19, c->last_used_at);
+	/* CLIENT_MORE, for the insert (the update names fewer). */
+	sqlite3_bind_int(st, 20, c->first_party);
+	bind_time(st, 21, c->disabled_at);
+	bind_str(st, 22, c->allowed_resources);
+	bind_str(st, 23, c->jwks);
+	bind_str(st, 24, c->signing_alg);
+	bind_str(st, 25, c->previous_secret_hash);
+	bind_time(st, 26, c->previous_secret_until);
 }
 
 static char *col_str(sqlite3_stmt *st, int i, bool *oom)
@@ -961,7 +995,7 @@ static char *col_str(sqlite3_stmt *st, int i, bool *oom)
 	return d;
 }
 
-/* The client in the current row of CLIENT_COLUMNS, first_party. */
+/* The client in the current row of CLIENT_COLUMNS, CLIENT_MORE. */
 static struct mcpauth_client *read_client(sqlite3_stmt *st)
 {
 	struct mcpauth_client *c = calloc(1, sizeof(*c));
@@ -990,6 +1024,12 @@ static struct mcpauth_client *read_client(sqlite3_stmt *st)
 	c->updated_at = sqlite3_column_int64(st, 17);
 	c->last_used_at = col_time(st, 18);
 	c->first_party = sqlite3_column_int(st, 19) != 0;
+	c->disabled_at = col_time(st, 20);
+	c->allowed_resources = col_str(st, 21, &oom);
+	c->jwks = col_str(st, 22, &oom);
+	c->signing_alg = col_str(st, 23, &oom);
+	c->previous_secret_hash = col_str(st, 24, &oom);
+	c->previous_secret_until = col_time(st, 25);
 	if (json_object_is_type(uris, json_type_array)) {
 		size_t n = json_object_array_length(uris);
 		c->redirect_uris = calloc(n + 1, sizeof(char *));
@@ -2385,4 +2425,92 @@ bool mcpauth_store_gc_tokens(struct mcpauth_store *store, long long now,
 fail:
 	rollback(store);
 	return false;
+}
+
+/* --- operator-provisioned clients ------------------------------------------- */
+
+/* An UPDATE keyed by client_id (?1); *found from the changes. */
+static bool update_client(struct mcpauth_store *store, sqlite3_stmt *st,
+			  const char *what, bool *found,
+			  struct mcpauth_err *err)
+{
+	if (!step_done(store, st, what, err))
+		return false;
+	*found = sqlite3_changes(store->db) == 1;
+	return true;
+}
+
+bool mcpauth_store_client_set_secret(struct mcpauth_store *store,
+				     const char *client_id, const char *hash,
+				     long long expires_at,
+				     long long previous_until, bool *found,
+				     struct mcpauth_err *err)
+{
+	sqlite3_stmt *st;
+
+	if (not_ready(store, err))
+		return false;
+	st = store->stmt[ST_CLIENT_SET_SECRET];
+	bind_str(st, 1, client_id);
+	bind_str(st, 2, hash);
+	sqlite3_bind_int64(st, 3, expires_at);
+	sqlite3_bind_int64(st, 4, (long long)time(NULL));
+	sqlite3_bind_int64(st, 5, previous_until);
+	return update_client(store, st, "replacing a client secret", found,
+			     err);
+}
+
+bool mcpauth_store_client_set_disabled(struct mcpauth_store *store,
+				       const char *client_id, long long at,
+				       bool *found, struct mcpauth_err *err)
+{
+	sqlite3_stmt *st;
+
+	if (not_ready(store, err))
+		return false;
+	st = store->stmt[ST_CLIENT_SET_DISABLED];
+	bind_str(st, 1, client_id);
+	bind_time(st, 2, at);
+	return update_client(store, st, "disabling a client", found, err);
+}
+
+bool mcpauth_store_client_set_keys(struct mcpauth_store *store,
+				   const char *client_id, const char *jwks,
+				   const char *alg, bool *found,
+				   struct mcpauth_err *err)
+{
+	sqlite3_stmt *st;
+
+	if (not_ready(store, err))
+		return false;
+	st = store->stmt[ST_CLIENT_SET_KEYS];
+	bind_str(st, 1, client_id);
+	bind_str(st, 2, jwks);
+	bind_str(st, 3, alg);
+	return update_client(store, st, "replacing a client's keys", found,
+			     err);
+}
+
+bool mcpauth_store_assertion_jti(struct mcpauth_store *store,
+				 const char *client_id, const char *jti,
+				 long long expires_at, long long now,
+				 bool *fresh, struct mcpauth_err *err)
+{
+	sqlite3_stmt *st;
+
+	if (not_ready(store, err))
+		return false;
+	st = store->stmt[ST_JTI_EXPIRE];
+	sqlite3_bind_int64(st, 1, now);
+	if (!step_done(store, st, "removing expired assertion ids", err))
+		return false;
+	/* The primary key decides: of concurrent inserts exactly one adds. */
+	st = store->stmt[ST_JTI_INSERT];
+	bind_str(st, 1, client_id);
+	bind_str(st, 2, jti);
+	sqlite3_bind_int64(st, 3, expires_at);
+	if (!step_done(store, st, "recording an assertion id", err))
+		return false;
+	*fresh = sqlite3_changes(store->db) == 1;
+	return true;
 }

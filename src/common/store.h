@@ -545,4 +545,37 @@ bool mcpauth_store_access_revoke(struct mcpauth_store *store, const char *jti,
 bool mcpauth_store_gc_tokens(struct mcpauth_store *store, long long now,
 			     long *removed, struct mcpauth_err *err);
 
+/* --- operator-provisioned clients ------------------------------------------- */
+
+/*
+ * Replaces the client's secret hash (expiring at expires_at, 0: never);
+ * the old hash stays valid until previous_until (0: not at all). *found.
+ */
+bool mcpauth_store_client_set_secret(struct mcpauth_store *store,
+				     const char *client_id, const char *hash,
+				     long long expires_at,
+				     long long previous_until, bool *found,
+				     struct mcpauth_err *err);
+
+/* Disables (at > 0) or enables (at 0) a client. *found. */
+bool mcpauth_store_client_set_disabled(struct mcpauth_store *store,
+				       const char *client_id, long long at,
+				       bool *found, struct mcpauth_err *err);
+
+/* Replaces a private_key_jwt client's JWKS and algorithm. *found. */
+bool mcpauth_store_client_set_keys(struct mcpauth_store *store,
+				   const char *client_id, const char *jwks,
+				   const char *alg, bool *found,
+				   struct mcpauth_err *err);
+
+/*
+ * Records a client assertion's jti, kept until expires_at: *fresh is false
+ * when the client used it already (RFC 7523 §3), also under concurrent
+ * presentation (one INSERT wins). Expired ids are removed on the way.
+ */
+bool mcpauth_store_assertion_jti(struct mcpauth_store *store,
+				 const char *client_id, const char *jti,
+				 long long expires_at, long long now,
+				 bool *fresh, struct mcpauth_err *err);
+
 #endif

@@ -1081,7 +1081,7 @@ static bool authenticate(const char *authorization, const char *body,
 
 	ck_assert_msg(mcpauth_form_parse(body, strlen(body), &form, &perr),
 		      "%s", perr.description);
-	ok = mcpauth_client_authenticate(store, authorization, form, NOW, out,
+	ok = mcpauth_client_authenticate(store, conf, authorization, form, NOW, out,
 					 err);
 	mcpauth_form_free(form);
 	return ok;
@@ -1193,7 +1193,10 @@ START_TEST(test_auth_refused)
 	/* The secret of another client. */
 	auth_fails(basic(POST_ID ":" SVC_SECRET_ENC), "", 401,
 		   "invalid_client");
-	/* Assertions (private_key_jwt) are not taken here. */
+	/*
+	 * Assertions that name no client (a.b.c has no iss), or without the
+	 * assertion type, or next to a secret (two methods, RFC 6749 §2.3).
+	 */
 	auth_fails(NULL,
 		   "client_id=" PUB_ID "&client_assertion_type=urn%3Aietf%3A"
 		   "params%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer"
@@ -1204,7 +1207,7 @@ START_TEST(test_auth_refused)
 	auth_fails(NULL,
 		   "client_id=" SVC_ID_ENC "&client_secret=" SVC_SECRET_ENC
 		   "&client_assertion=a.b.c",
-		   401, "invalid_client");
+		   400, "invalid_request");
 }
 END_TEST
 

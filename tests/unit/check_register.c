@@ -1472,7 +1472,7 @@ START_TEST(test_secret_authenticates)
 	snprintf(text, sizeof(text), "client_id=%s&client_secret=%s", r.id,
 		 r.secret);
 	ck_assert(mcpauth_form_parse(text, strlen(text), &form, &err));
-	ck_assert_msg(mcpauth_client_authenticate(ctx.store, NULL, form,
+	ck_assert_msg(mcpauth_client_authenticate(ctx.store, ctx.conf, NULL, form,
 						  ctx.now, &c, &err),
 		      "%s", err.description);
 	ck_assert_str_eq(c->client_id, r.id);
@@ -1482,7 +1482,7 @@ START_TEST(test_secret_authenticates)
 	snprintf(text, sizeof(text), "client_id=%s&client_secret=%s", r.id,
 		 r.token);
 	ck_assert(mcpauth_form_parse(text, strlen(text), &form, &err));
-	ck_assert(!mcpauth_client_authenticate(ctx.store, NULL, form, ctx.now,
+	ck_assert(!mcpauth_client_authenticate(ctx.store, ctx.conf, NULL, form, ctx.now,
 					       &c, &err));
 	ck_assert_int_eq(err.status, 401);
 	ck_assert_str_eq(err.code, "invalid_client");
