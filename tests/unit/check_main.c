@@ -309,7 +309,7 @@ int main(void)
 		check_crypto_suite, check_discovery_suite, check_err_suite,
 		check_form_suite,  check_html_suite,
 		check_jose_suite,      check_json_suite,
-		check_keys_suite,  check_log_suite,       check_password_suite,
+		check_keys_suite,  check_log_suite, check_machine_suite,       check_password_suite,
 		check_register_suite,
 		check_req_suite,   check_store_suite,
 		check_authorize_suite, check_token_suite, check_pkce_suite,
