@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 #include <curl/curl.h>
 #include <json-c/json.h>
 
+#include "b64.h"
 #include "client.h"
 #include "conf.h"
 #include "crypto.h"
@@ -21,9 +23,13 @@
 #include "keys.h"
 #include "log.h"
 #include "password.h"
+#include "scope.h"
 #include "store.h"
 
 #define EXIT_USAGE 2
+
+/* At most this many --grant or --resource options. */
+#define MAX_REPEAT 16
 
 struct opts {
 	const char *config;
@@ -31,6 +37,18 @@ struct opts {
 	const char *label;
 	const char *expires;
 	bool json;
+	/* client add, client rotate-secret, client keys */
+	const char *grants[MAX_REPEAT];
+	size_t ngrants;
+	const char *resources[MAX_REPEAT];
+	size_t nresources;
+	const char *redirect_uris[MCPAUTH_CLIENT_MAX_REDIRECT_URIS];
+	size_t nredirect_uris;
+	const char *auth;
+	const char *scope;
+	const char *jwks;
+	const char *overlap;
+	bool first_party;
 };
 
 static void usage(FILE *f)
@@ -78,6 +96,26 @@ static void usage(FILE *f)
 		"  client first-party CLIENT_ID yes|no\n"
 		"                        whether the client's users skip the "
 		"consent page\n"
+		"  client add NAME --grant client_credentials|"
+		"authorization_code [--grant G]\n"
+		"      [--auth client_secret_basic|client_secret_post|"
+		"private_key_jwt|none]\n"
+		"      [--resource URL]... [--scope \"A B\"] "
+		"[--redirect-uri URI]...\n"
+		"      [--jwks FILE] [--alg ALG] [--first-party] [--json]\n"
+		"                        provision a client (its secret is "
+		"printed once)\n"
+		"  client rotate-secret ID [--overlap DURATION] [--json]\n"
+		"                        a new secret (printed once); the old "
+		"one works for\n"
+		"                        the overlap (default 0: stops at "
+		"once)\n"
+		"  client keys ID --jwks FILE [--alg ALG]\n"
+		"                        replace a private_key_jwt client's "
+		"public keys\n"
+		"  client disable ID     refuse the client at /token and "
+		"/authorize\n"
+		"  client enable ID      accept a disabled client again\n"
 		"\n"
 		"options:\n"
 		"  -c, --config FILE     configuration file (default: "
@@ -397,17 +435,57 @@ static void add_time(struct json_object *o, const char *key, long long t)
 					     : NULL);
 }
 
-/* A client as the admin sees it: metadata plus bookkeeping, no hashes. */
+/* The words of a space-separated list as a JSON array. */
+static struct json_object *words_json(const char *list)
+{
+	struct json_object *arr = json_object_new_array();
+
+	for (const char *p = list; p != NULL && *p != '\0';) {
+		size_t n;
+		p += strspn(p, " ");
+		n = strcspn(p, " ");
+		if (n > 0)
+			json_object_array_add(
+				arr, json_object_new_string_len(p, (int)n));
+		p += n;
+	}
+	return arr;
+}
+
+/*
+ * A client as the admin sees it: metadata plus bookkeeping, no hashes (of
+ * a previous secret only until when it still works).
+ */
 static struct json_object *client_json(const struct mcpauth_conf *conf,
 				       const struct mcpauth_client *c)
 {
 	struct json_object *o = mcpauth_client_to_json(conf, c, NULL, NULL);
+	struct json_object *jwks = NULL;
+	long long now = (long long)time(NULL);
 
 	mcpauth_json_add_str(o, "source", c->source);
 	json_object_object_add(o, "has_secret",
 			       json_object_new_boolean(c->secret_hash != NULL));
+	add_time(o, "previous_secret_valid_until",
+		 c->previous_secret_hash != NULL &&
+				 c->previous_secret_until > now
+			 ? c->previous_secret_until
+			 : 0);
 	json_object_object_add(o, "first_party",
 			       json_object_new_boolean(c->first_party));
+	/* The column, not the metadata, decides: null is any resource. */
+	json_object_object_add(o, "resources",
+			       c->allowed_resources != NULL
+				       ? words_json(c->allowed_resources)
+				       : NULL);
+	json_object_object_add(o, "signing_alg",
+			       c->signing_alg != NULL
+				       ? json_object_new_string(c->signing_alg)
+				       : NULL);
+	if (c->jwks != NULL)
+		jwks = json_tokener_parse(c->jwks);
+	json_object_object_add(o, "jwks", jwks);
+	add_time(o, "disabled_at", c->disabled_at);
 	mcpauth_json_add_str(o, "registered_from", c->registered_from);
 	add_time(o, "created_at", c->created_at);
 	add_time(o, "updated_at", c->updated_at);
@@ -421,6 +499,20 @@ static void print_json(struct json_object *o)
 
 	printf("%s\n", s != NULL ? s : "null");
 	free(s);
+	json_object_put(o);
+}
+
+/* One member a line, strings as they are, the rest as JSON; frees o. */
+static void print_text(struct json_object *o)
+{
+	json_object_object_foreach(o, key, val)
+	{
+		printf("%-27s %s\n", key,
+		       json_object_is_type(val, json_type_string)
+			       ? json_object_get_string(val)
+			       : json_object_to_json_string_ext(
+					 val, JSON_C_TO_STRING_NOSLASHESCAPE));
+	}
 	json_object_put(o);
 }
 
@@ -443,15 +535,17 @@ static int cmd_client_list(const struct mcpauth_conf *conf, bool json)
 			json_object_array_add(arr, client_json(conf, list[i]));
 		print_json(arr);
 	} else {
-		printf("%-24s %-8s %-20s %-21s %-21s %s\n", "CLIENT_ID",
-		       "SOURCE", "AUTH", "CREATED", "LAST USED", "NAME");
+		printf("%-24s %-8s %-20s %-21s %-21s %-21s %s\n", "CLIENT_ID",
+		       "SOURCE", "AUTH", "CREATED", "LAST USED", "DISABLED",
+		       "NAME");
 		for (size_t i = 0; i < n; i++) {
-			char cr[32], lu[32];
+			char cr[32], lu[32], di[32];
 			iso_time(list[i]->created_at, cr, sizeof(cr));
 			iso_time(list[i]->last_used_at, lu, sizeof(lu));
-			printf("%-24s %-8s %-20s %-21s %-21s %s\n",
+			iso_time(list[i]->disabled_at, di, sizeof(di));
+			printf("%-24s %-8s %-20s %-21s %-21s %-21s %s\n",
 			       list[i]->client_id, list[i]->source,
-			       list[i]->auth_method, cr, lu,
+			       list[i]->auth_method, cr, lu, di,
 			       list[i]->client_name ? list[i]->client_name
 						    : "-");
 		}
@@ -480,20 +574,10 @@ static int cmd_client_show(const struct mcpauth_conf *conf, const char *id,
 		fprintf(stderr, "mcpauth-admin: no client '%s'\n", id);
 		goto out;
 	}
-	if (json) {
+	if (json)
 		print_json(client_json(conf, c));
-	} else {
-		struct json_object *o = client_json(conf, c);
-		json_object_object_foreach(o, key, val)
-		{
-			printf("%-27s %s\n", key,
-			       json_object_is_type(val, json_type_string)
-				       ? json_object_get_string(val)
-				       : json_object_to_json_string_ext(
-						 val, JSON_C_TO_STRING_NOSLASHESCAPE));
-		}
-		json_object_put(o);
-	}
+	else
+		print_text(client_json(conf, c));
 	rc = EXIT_SUCCESS;
 out:
 	mcpauth_client_free(c);
@@ -1127,6 +1211,868 @@ out:
 	return rc;
 }
 
+/* --- operator-provisioned clients --------------------------------------- */
+
+/* Prints "mcpauth-admin: " and the message; returns EXIT_USAGE. */
+static int usage_err(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
+
+static int usage_err(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("mcpauth-admin: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return EXIT_USAGE;
+}
+
+/* Text from a file or an argument made safe to print in a message. */
+static const char *shown(char *buf, size_t size, const char *s)
+{
+	mcpauth_client_text_copy(buf, size, s);
+	return buf;
+}
+
+/*
+ * A client_name as registration accepts it: 1 to MCPAUTH_CLIENT_MAX_NAME
+ * bytes of UTF-8 without control or text-direction characters (what
+ * mcpauth_client_text_copy keeps as it is, but for '"').
+ */
+static bool valid_client_name(const char *name)
+{
+	char copy[MCPAUTH_CLIENT_MAX_NAME + 1];
+	size_t n = strlen(name);
+
+	if (n == 0 || n > MCPAUTH_CLIENT_MAX_NAME)
+		return false;
+	mcpauth_client_text_copy(copy, sizeof(copy), name);
+	if (strlen(copy) != n)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (copy[i] != name[i] && !(name[i] == '"' && copy[i] == '\''))
+			return false;
+	return true;
+}
+
+/* Appends tok to the space-separated *list unless it is there already. */
+static bool add_word(char **list, const char *tok)
+{
+	size_t have = *list != NULL ? strlen(*list) : 0, len = strlen(tok);
+	char *n;
+
+	if (*list != NULL && mcpauth_scope_has(*list, tok))
+		return true;
+	n = realloc(*list, have + len + 2);
+	if (n == NULL)
+		return false;
+	snprintf(n + have, len + 2, "%s%s", have > 0 ? " " : "", tok);
+	*list = n;
+	return true;
+}
+
+/* The key types a client may sign its assertions with, and their alg. */
+static const struct key_kind {
+	const char *kty, *crv, *alg;
+} key_kinds[] = {
+	{ "EC", "P-256", "ES256" },
+	{ "OKP", "Ed25519", "EdDSA" },
+	{ "RSA", NULL, "RS256" },
+};
+
+/* The length of the base64url string member key decoded, or -1. */
+static long b64_member_len(struct json_object *key, const char *name)
+{
+	const char *s = mcpauth_json_get_str(key, name);
+	unsigned char *d = NULL;
+	size_t n = 0;
+
+	if (s == NULL || !mcpauth_b64url_decode(s, strlen(s), &d, &n))
+		return -1;
+	free(d);
+	return (long)n;
+}
+
+/*
+ * Checks one key of a JWKS (number i, from 1) for alg and copies its public
+ * members into out. Returns an exit status, the message printed.
+ */
+static int jwks_key(const char *file, size_t i, struct json_object *key,
+		    const char *alg, const char *alg_note,
+		    struct json_object *out)
+{
+	/* RFC 7518 §6.2.2, §6.3.2, §6.4; RFC 8037 §2: private members. */
+	static const char *const private_members[] = {
+		"d", "p", "q", "dp", "dq", "qi", "oth", "k",
+	};
+	static const char *const public_members[] = {
+		"kty", "kid", "use", "alg", "crv", "x", "y", "n", "e",
+	};
+	const struct key_kind *kind = NULL;
+	const char *kty = mcpauth_json_get_str(key, "kty");
+	const char *crv = mcpauth_json_get_str(key, "crv");
+	const char *use = mcpauth_json_get_str(key, "use");
+	const char *kalg = mcpauth_json_get_str(key, "alg");
+	struct json_object *v = NULL;
+	char b[64];
+	bool shape;
+
+	if (!json_object_is_type(key, json_type_object))
+		return usage_err("--jwks %s: key %lu is not a JSON object",
+				 file, (unsigned long)i);
+	if (kty == NULL)
+		return usage_err("--jwks %s: key %lu has no \"kty\"", file,
+				 (unsigned long)i);
+	if (!strcmp(kty, "oct"))
+		return usage_err("--jwks %s: key %lu is a symmetric key (kty "
+				 "oct): private_key_jwt takes public keys only",
+				 file, (unsigned long)i);
+	for (size_t m = 0; m < sizeof(private_members) /
+				       sizeof(private_members[0]); m++)
+		if (json_object_object_get_ex(key, private_members[m], NULL))
+			return usage_err(
+				"--jwks %s: key %lu is a private key (it has "
+				"\"%s\"): give the public keys only; the "
+				"private ones stay with the client",
+				file, (unsigned long)i, private_members[m]);
+	for (size_t k = 0; k < sizeof(key_kinds) / sizeof(key_kinds[0]); k++)
+		if (!strcmp(kty, key_kinds[k].kty))
+			kind = &key_kinds[k];
+	if (kind == NULL)
+		return usage_err("--jwks %s: key %lu: kty \"%s\" is not "
+				 "supported (EC P-256, OKP Ed25519 or RSA)",
+				 file, (unsigned long)i,
+				 shown(b, sizeof(b), kty));
+	if (kind->crv != NULL && (crv == NULL || strcmp(crv, kind->crv) != 0))
+		return usage_err("--jwks %s: key %lu: an %s key must have "
+				 "\"crv\": \"%s\"", file, (unsigned long)i,
+				 kind->kty, kind->crv);
+	/* P-256 and Ed25519 coordinates are 32 bytes; RSA at least 2048 bits
+	 * (RFC 7518 §3.3). */
+	if (!strcmp(kind->kty, "EC"))
+		shape = b64_member_len(key, "x") == 32 &&
+			b64_member_len(key, "y") == 32;
+	else if (!strcmp(kind->kty, "OKP"))
+		shape = b64_member_len(key, "x") == 32;
+	else
+		shape = b64_member_len(key, "n") >= 256 &&
+			b64_member_len(key, "e") >= 1 &&
+			b64_member_len(key, "e") <= 8;
+	if (!shape)
+		return usage_err(
+			"--jwks %s: key %lu is not a valid %s public key (%s, "
+			"base64url)", file, (unsigned long)i, kind->kty,
+			!strcmp(kind->kty, "EC")    ? "x and y of 32 bytes"
+			: !strcmp(kind->kty, "OKP") ? "x of 32 bytes"
+				: "n of at least 2048 bits and e");
+	if (strcmp(kind->alg, alg) != 0)
+		return usage_err("--jwks %s: key %lu (%s%s%s) does not fit "
+				 "--alg %s%s: it signs with %s", file,
+				 (unsigned long)i, kind->kty,
+				 kind->crv ? " " : "",
+				 kind->crv ? kind->crv : "", alg, alg_note,
+				 kind->alg);
+	if (json_object_object_get_ex(key, "alg", &v) &&
+	    (kalg == NULL || strcmp(kalg, alg) != 0))
+		return usage_err("--jwks %s: key %lu says \"alg\": %s, not %s",
+				 file, (unsigned long)i,
+				 kalg ? shown(b, sizeof(b), kalg)
+				      : "(not a string)",
+				 alg);
+	if (json_object_object_get_ex(key, "use", &v) &&
+	    (use == NULL || strcmp(use, "sig") != 0))
+		return usage_err("--jwks %s: key %lu is not for signatures "
+				 "(\"use\" must be \"sig\" or absent)", file,
+				 (unsigned long)i);
+	if (json_object_object_get_ex(key, "kid", &v) &&
+	    (!json_object_is_type(v, json_type_string) ||
+	     json_object_get_string_len(v) == 0))
+		return usage_err("--jwks %s: key %lu: \"kid\" must be a "
+				 "non-empty string", file, (unsigned long)i);
+	for (size_t m = 0; m < sizeof(public_members) /
+				       sizeof(public_members[0]); m++)
+		if (json_object_object_get_ex(key, public_members[m], &v))
+			json_object_object_add(out, public_members[m],
+					       json_object_get(v));
+	return EXIT_SUCCESS;
+}
+
+#define JWKS_MAX_BYTES 65536
+#define JWKS_MAX_KEYS 10
+
+/*
+ * Reads the JWKS (RFC 7517 §5) of a private_key_jwt client from file: an
+ * object with a non-empty "keys" array of public keys, each of the type
+ * that alg verifies with (EC P-256: ES256, OKP Ed25519: EdDSA, RSA: RS256),
+ * never a private or symmetric key. *out is a new JWKS of the keys' public
+ * members only (free); *nkeys their number. alg_note follows alg in the
+ * message when a key does not fit. Returns an exit status, the message
+ * printed.
+ */
+static int load_jwks(const char *file, const char *alg, const char *alg_note,
+		     char **out, size_t *nkeys)
+{
+	struct mcpauth_err err = { 0 };
+	struct json_object *root = NULL, *keys = NULL, *res = NULL, *arr;
+	FILE *f = NULL;
+	char *buf = NULL;
+	size_t len, n;
+	int rc = EXIT_USAGE;
+
+	if ((f = fopen(file, "r")) == NULL) {
+		usage_err("--jwks %s: %s", file, strerror(errno));
+		goto out;
+	}
+	if ((buf = malloc(JWKS_MAX_BYTES + 1)) == NULL) {
+		fprintf(stderr, "mcpauth-admin: out of memory\n");
+		rc = EXIT_FAILURE;
+		goto out;
+	}
+	len = fread(buf, 1, JWKS_MAX_BYTES + 1, f);
+	if (ferror(f)) {
+		usage_err("--jwks %s: cannot read it", file);
+		goto out;
+	}
+	if (len > JWKS_MAX_BYTES) {
+		usage_err("--jwks %s: larger than %d bytes", file,
+			  JWKS_MAX_BYTES);
+		goto out;
+	}
+	if (!mcpauth_json_parse(buf, len, "invalid_request", &root, &err)) {
+		usage_err("--jwks %s: not JSON (%s)", file, err.description);
+		goto out;
+	}
+	if (!json_object_is_type(root, json_type_object) ||
+	    !json_object_object_get_ex(root, "keys", &keys) ||
+	    !json_object_is_type(keys, json_type_array) ||
+	    (n = json_object_array_length(keys)) == 0) {
+		usage_err("--jwks %s: not a JWKS: an object with a non-empty "
+			  "\"keys\" array ({\"keys\": [...]})", file);
+		goto out;
+	}
+	if (n > JWKS_MAX_KEYS) {
+		usage_err("--jwks %s: more than %d keys", file, JWKS_MAX_KEYS);
+		goto out;
+	}
+	res = json_object_new_object();
+	arr = json_object_new_array();
+	json_object_object_add(res, "keys", arr);
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *key = json_object_array_get_idx(keys, i);
+		struct json_object *pub = json_object_new_object();
+		const char *kid = mcpauth_json_get_str(key, "kid");
+
+		json_object_array_add(arr, pub);
+		if ((rc = jwks_key(file, i + 1, key, alg, alg_note, pub)) !=
+		    EXIT_SUCCESS)
+			goto out;
+		rc = EXIT_USAGE;
+		/* A kid names one key: the assertion's kid picks it. */
+		for (size_t k = 0; kid != NULL && k < i; k++) {
+			const char *other = mcpauth_json_get_str(
+				json_object_array_get_idx(keys, k), "kid");
+			if (other != NULL && !strcmp(kid, other)) {
+				usage_err("--jwks %s: keys %lu and %lu have "
+					  "the same kid", file,
+					  (unsigned long)k + 1,
+					  (unsigned long)i + 1);
+				goto out;
+			}
+		}
+	}
+	if ((*out = mcpauth_json_dump(res)) == NULL) {
+		fprintf(stderr, "mcpauth-admin: out of memory\n");
+		rc = EXIT_FAILURE;
+		goto out;
+	}
+	*nkeys = n;
+	rc = EXIT_SUCCESS;
+out:
+	json_object_put(res);
+	json_object_put(root);
+	free(buf);
+	if (f != NULL)
+		fclose(f);
+	return rc;
+}
+
+/* Records what the admin did to a client; a failure only warns. */
+static void audit_admin(struct mcpauth_store *store, const char *event,
+			const struct mcpauth_client *c, const char *detail)
+{
+	struct mcpauth_err err = { 0 };
+	struct mcpauth_audit a = {
+		.at = (long long)time(NULL),
+		.event = event,
+		.actor = "admin",
+		.client_id = c->client_id,
+		.software_id = c->software_id,
+		.client_name = c->client_name,
+		.detail = detail,
+	};
+
+	if (!mcpauth_store_audit_add(store, &a, &err))
+		fprintf(stderr, "mcpauth-admin: warning: not recorded in the "
+				"audit log: %s\n", err.description);
+}
+
+/* Reads client id into *c; NULL: said so on stderr. */
+static bool get_client(struct mcpauth_store *store, const char *id,
+		       struct mcpauth_client **c, struct mcpauth_err *err)
+{
+	if (!mcpauth_store_client_get(store, id, c, err))
+		return false;
+	if (*c == NULL)
+		fprintf(stderr, "mcpauth-admin: no client '%s' (see 'client "
+				"list')\n", id);
+	return true;
+}
+
+/* What client add decided from its options, before anything is stored. */
+struct new_client {
+	bool cc, code;        /* client_credentials, authorization_code */
+	const char *auth;     /* token_endpoint_auth_method */
+	const char *alg;      /* private_key_jwt: signing_alg */
+	char *jwks;           /* private_key_jwt: the public keys */
+	size_t nkeys;
+	char *resources;      /* space-separated allowed resources, or NULL */
+	char *scope;
+	const char *uris[MCPAUTH_CLIENT_MAX_REDIRECT_URIS];
+	size_t nuris;
+	bool native;
+};
+
+/* The grants and the authentication method. Returns an exit status. */
+static int new_client_auth(const struct opts *o, struct new_client *nc)
+{
+	static const char *const methods[] = {
+		"client_secret_basic", "client_secret_post",
+		"private_key_jwt", "none",
+	};
+	bool known = false;
+
+	for (size_t i = 0; i < o->ngrants; i++) {
+		if (!strcmp(o->grants[i], "client_credentials"))
+			nc->cc = true;
+		else if (!strcmp(o->grants[i], "authorization_code"))
+			nc->code = true;
+		else
+			return usage_err("--grant is client_credentials or "
+					 "authorization_code");
+	}
+	if (!nc->cc && !nc->code)
+		return usage_err("client add needs --grant client_credentials "
+				 "(a machine client) or --grant "
+				 "authorization_code (a client users sign in "
+				 "to), or both");
+	nc->auth = o->auth != NULL ? o->auth : "client_secret_basic";
+	for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
+		known |= !strcmp(nc->auth, methods[i]);
+	if (!known)
+		return usage_err("--auth is client_secret_basic, "
+				 "client_secret_post, private_key_jwt or none");
+	/* RFC 6749 §4.4: the client_credentials grant is for confidential
+	 * clients only. */
+	if (nc->cc && !strcmp(nc->auth, "none"))
+		return usage_err("a client_credentials client must "
+				 "authenticate: --auth client_secret_basic, "
+				 "client_secret_post or private_key_jwt, not "
+				 "none");
+	if (strcmp(nc->auth, "private_key_jwt") != 0) {
+		if (o->jwks != NULL || o->alg != NULL)
+			return usage_err("--jwks and --alg are for --auth "
+					 "private_key_jwt");
+		return EXIT_SUCCESS;
+	}
+	if (o->jwks == NULL)
+		return usage_err("--auth private_key_jwt needs --jwks FILE, "
+				 "the client's public keys");
+	nc->alg = o->alg != NULL ? o->alg : "ES256";
+	return load_jwks(o->jwks, nc->alg,
+			 o->alg != NULL ? "" : " (the default)", &nc->jwks,
+			 &nc->nkeys);
+}
+
+/*
+ * The allowed resources, redirect URIs and scope. Returns an exit status.
+ */
+static int new_client_limits(const struct mcpauth_conf *conf,
+			     const struct opts *o, struct new_client *nc)
+{
+	struct mcpauth_err err = { 0 };
+	char *offered = NULL, *copy = NULL, *save = NULL, b[256];
+	int rc = EXIT_FAILURE;
+
+	if (o->nresources > 0 && !nc->cc)
+		return usage_err("--resource limits the tokens of the "
+				 "client_credentials grant: add --grant "
+				 "client_credentials");
+	for (size_t i = 0; i < o->nresources; i++) {
+		if (mcpauth_conf_resource(conf, o->resources[i]) == NULL)
+			return usage_err(
+				"unknown resource '%s': not the url of a "
+				"[resource] in %s (see 'check-config')",
+				shown(b, sizeof(b), o->resources[i]),
+				conf->file);
+		if (!add_word(&nc->resources, o->resources[i]))
+			goto oom;
+	}
+	if (o->nredirect_uris > 0 && !nc->code)
+		return usage_err("--redirect-uri is for the authorization_code "
+				 "grant: add --grant authorization_code");
+	if (nc->code && o->nredirect_uris == 0)
+		return usage_err("--grant authorization_code needs "
+				 "--redirect-uri URI (one or more)");
+	/* application_type native for loopback or private-use redirects. */
+	for (size_t i = 0; i < o->nredirect_uris; i++)
+		nc->native |= strncmp(o->redirect_uris[i], "https:", 6) != 0;
+	for (size_t i = 0; i < o->nredirect_uris; i++) {
+		bool dup = false;
+		if (!mcpauth_client_redirect_uri_ok(o->redirect_uris[i],
+						    nc->native, &err))
+			return usage_err("--redirect-uri: %s", err.description);
+		for (size_t k = 0; k < nc->nuris; k++)
+			dup |= !strcmp(nc->uris[k], o->redirect_uris[i]);
+		if (!dup)
+			nc->uris[nc->nuris++] = o->redirect_uris[i];
+	}
+	/* The scopes of the allowed resources (of all when any), and
+	 * offline_access for refresh tokens. */
+	for (size_t i = 0; i < conf->nresources; i++) {
+		const struct mcpauth_resource *r = &conf->resources[i];
+		if (nc->resources != NULL &&
+		    !mcpauth_scope_has(nc->resources, r->url))
+			continue;
+		for (size_t s = 0; s < r->nscopes; s++)
+			if (!add_word(&offered, r->scopes[s]))
+				goto oom;
+	}
+	if (nc->code && !add_word(&offered, "offline_access"))
+		goto oom;
+	if (o->scope == NULL) {
+		nc->scope = offered != NULL ? offered : strdup("");
+		offered = NULL;
+		if (nc->scope == NULL)
+			goto oom;
+		return EXIT_SUCCESS;
+	}
+	if ((copy = strdup(o->scope)) == NULL)
+		goto oom;
+	for (char *t = strtok_r(copy, " ", &save); t != NULL;
+	     t = strtok_r(NULL, " ", &save)) {
+		if (offered == NULL || !mcpauth_scope_has(offered, t)) {
+			rc = usage_err("--scope: '%s' is not a scope of %s "
+				       "(they are: %s)",
+				       shown(b, sizeof(b), t),
+				       nc->resources != NULL
+					       ? "the resources given"
+					       : "any resource",
+				       offered != NULL ? offered : "none");
+			goto out;
+		}
+		if (!add_word(&nc->scope, t))
+			goto oom;
+	}
+	if (nc->scope == NULL) {
+		rc = usage_err("--scope names no scope");
+		goto out;
+	}
+	rc = EXIT_SUCCESS;
+	goto out;
+oom:
+	fprintf(stderr, "mcpauth-admin: out of memory\n");
+	rc = EXIT_FAILURE;
+out:
+	free(offered);
+	free(copy);
+	return rc;
+}
+
+/* The registered metadata (RFC 7591 §2) of the new client, as JSON text. */
+static char *new_client_metadata(const char *name, const struct new_client *nc,
+				 const char *const *grants, size_t ngrants)
+{
+	struct json_object *meta = json_object_new_object();
+	struct json_object *res = NULL;
+	static const char *const code[] = { "code" };
+	char *text;
+
+	mcpauth_json_add_strs(meta, "redirect_uris", nc->uris, nc->nuris);
+	mcpauth_json_add_str(meta, "token_endpoint_auth_method", nc->auth);
+	mcpauth_json_add_strs(meta, "grant_types", grants, ngrants);
+	mcpauth_json_add_strs(meta, "response_types", code, nc->code ? 1 : 0);
+	mcpauth_json_add_str(meta, "application_type",
+			     nc->native ? "native" : "web");
+	mcpauth_json_add_str(meta, "scope", nc->scope);
+	mcpauth_json_add_str(meta, "client_name", name);
+	if (nc->resources != NULL) {
+		res = words_json(nc->resources);
+		json_object_object_add(meta, "resources", res);
+	}
+	text = mcpauth_json_dump(meta);
+	json_object_put(meta);
+	return text;
+}
+
+/* What to hand to the client: ids, secret, endpoints (one JSON object). */
+static struct json_object *handover_json(const struct mcpauth_conf *conf,
+					 const struct mcpauth_client *c,
+					 const struct new_client *nc,
+					 const char *secret,
+					 const char *const *grants,
+					 size_t ngrants)
+{
+	struct json_object *o = json_object_new_object();
+	size_t n = strlen(conf->issuer) + sizeof("/authorize");
+	char *token = malloc(n), *authz = malloc(n);
+
+	if (token != NULL)
+		snprintf(token, n, "%s/token", conf->issuer);
+	if (authz != NULL)
+		snprintf(authz, n, "%s/authorize", conf->issuer);
+	mcpauth_json_add_str(o, "client_id", c->client_id);
+	mcpauth_json_add_str(o, "client_secret", secret);
+	mcpauth_json_add_str(o, "issuer", conf->issuer);
+	mcpauth_json_add_str(o, "token_endpoint", token);
+	if (nc->code)
+		mcpauth_json_add_str(o, "authorization_endpoint", authz);
+	mcpauth_json_add_str(o, "token_endpoint_auth_method", nc->auth);
+	if (nc->alg != NULL) {
+		/* RFC 7523 §3: aud identifies the authorization server. */
+		const char *aud[] = { conf->issuer, token };
+		mcpauth_json_add_str(o, "token_endpoint_auth_signing_alg",
+				     nc->alg);
+		mcpauth_json_add_strs(o, "aud", aud, token != NULL ? 2 : 1);
+	}
+	mcpauth_json_add_strs(o, "grant_types", grants, ngrants);
+	mcpauth_json_add_str(o, "scope", nc->scope);
+	if (nc->resources != NULL)
+		json_object_object_add(o, "resources",
+				       words_json(nc->resources));
+	if (nc->code)
+		mcpauth_json_add_strs(o, "redirect_uris", nc->uris, nc->nuris);
+	free(token);
+	free(authz);
+	return o;
+}
+
+static int cmd_client_add(const struct mcpauth_conf *conf, const char *name,
+			  const struct opts *o)
+{
+	struct mcpauth_err err = { 0 };
+	struct mcpauth_store *store = NULL;
+	struct new_client nc = { 0 };
+	const char *grants[3];
+	size_t ngrants = 0;
+	char *client_id = NULL, *secret = NULL, *hash = NULL;
+	char *metadata = NULL, *grant_types = NULL;
+	long long now = (long long)time(NULL);
+	int rc;
+
+	if (!valid_client_name(name))
+		return usage_err("a client NAME is 1 to %d bytes of text "
+				 "without control characters",
+				 MCPAUTH_CLIENT_MAX_NAME);
+	if ((rc = new_client_auth(o, &nc)) != EXIT_SUCCESS ||
+	    (rc = new_client_limits(conf, o, &nc)) != EXIT_SUCCESS)
+		goto out;
+	rc = EXIT_FAILURE;
+	if (nc.code) {
+		grants[ngrants++] = "authorization_code";
+		grants[ngrants++] = "refresh_token";
+	}
+	if (nc.cc)
+		grants[ngrants++] = "client_credentials";
+	for (size_t i = 0; i < ngrants; i++)
+		if (!add_word(&grant_types, grants[i]))
+			goto oom;
+	if ((metadata = new_client_metadata(name, &nc, grants, ngrants)) ==
+	    NULL)
+		goto oom;
+	if (!open_ready(conf, &store, &err))
+		goto fail;
+	/* Never a leading '-', which would read as an option. */
+	do {
+		free(client_id);
+		client_id = NULL;
+		if (!mcpauth_crypto_random_token(MCPAUTH_CLIENT_ID_BYTES,
+						 &client_id, &err))
+			goto fail;
+	} while (client_id[0] == '-');
+	if (mcpauth_client_method_has_secret(nc.auth) &&
+	    !mcpauth_client_new_secret(&secret, &hash, &err))
+		goto fail;
+	{
+		/* Borrowed strings: not for mcpauth_client_free. */
+		struct mcpauth_client c = {
+			.client_id = client_id,
+			.source = (char *)"operator",
+			.client_name = (char *)name,
+			.auth_method = (char *)nc.auth,
+			.application_type = nc.native ? (char *)"native"
+						      : (char *)"web",
+			.redirect_uris = (char **)nc.uris,
+			.nredirect_uris = nc.nuris,
+			.grant_types = grant_types,
+			.scope = nc.scope,
+			.metadata = metadata,
+			.secret_hash = hash,
+			.created_at = now,
+			.updated_at = now,
+			.first_party = o->first_party,
+			.allowed_resources = nc.resources,
+			.jwks = nc.jwks,
+			.signing_alg = (char *)nc.alg,
+		};
+		struct mcpauth_audit a = {
+			.at = now,
+			.event = "register",
+			.actor = "admin",
+			.client_id = client_id,
+			.client_name = name,
+		};
+		struct json_object *h;
+
+		if (!mcpauth_store_client_add(store, &c, 0, NULL, &a, &err))
+			goto fail;
+		h = handover_json(conf, &c, &nc, secret, grants, ngrants);
+		if (o->json)
+			print_json(h);
+		else
+			print_text(h);
+	}
+	fprintf(stderr, "client %s: added%s\n", client_id,
+		secret != NULL ? "; the client secret is shown only now (the "
+				 "database keeps only its hash)"
+			       : "");
+	if (nc.cc && !conf->client_credentials)
+		fprintf(stderr, "mcpauth-admin: warning: %s has "
+				"client_credentials = no: the token endpoint "
+				"refuses the grant until it is yes\n",
+			conf->file);
+	if (nc.alg != NULL && !conf->private_key_jwt)
+		fprintf(stderr, "mcpauth-admin: warning: %s has "
+				"private_key_jwt = no: the token endpoint "
+				"refuses client assertions until it is yes\n",
+			conf->file);
+	rc = EXIT_SUCCESS;
+	goto out;
+oom:
+	MCPAUTH_ERR_INTERNAL(&err, "out of memory");
+fail:
+	rc = fail(&err);
+out:
+	mcpauth_crypto_free_secret(secret);
+	free(hash);
+	free(client_id);
+	free(metadata);
+	free(grant_types);
+	free(nc.jwks);
+	free(nc.resources);
+	free(nc.scope);
+	mcpauth_store_free(store);
+	return rc;
+}
+
+/* The longest --overlap: long enough to roll a secret out, no longer. */
+#define MAX_OVERLAP (30L * 86400)
+
+static int cmd_client_rotate(const struct mcpauth_conf *conf, const char *id,
+			     const struct opts *o)
+{
+	struct mcpauth_err err = { 0 };
+	struct mcpauth_store *store = NULL;
+	struct mcpauth_client *c = NULL;
+	long long now = (long long)time(NULL), until = 0, expires = 0;
+	long overlap = 0;
+	char *secret = NULL, *hash = NULL, at[32], detail[96];
+	bool found = false;
+	int rc = EXIT_FAILURE;
+
+	if (o->overlap != NULL &&
+	    !mcpauth_conf_duration(o->overlap, MAX_OVERLAP, &overlap))
+		return usage_err("--overlap takes a duration from 0 to 30d, "
+				 "such as 0, 3600, 15m, 12h or 7d");
+	if (!open_ready(conf, &store, &err) ||
+	    !get_client(store, id, &c, &err)) {
+		rc = fail(&err);
+		goto out;
+	}
+	if (c == NULL)
+		goto out;
+	if (!mcpauth_client_method_has_secret(c->auth_method)) {
+		rc = usage_err("client %s authenticates with %s: only "
+			       "client_secret_basic and client_secret_post "
+			       "clients have a secret to rotate",
+			       id, c->auth_method);
+		goto out;
+	}
+	/* A dynamic client's secrets keep their configured lifetime. */
+	if (!strcmp(c->source, "dynamic") && conf->client_secret_lifetime > 0)
+		expires = now + conf->client_secret_lifetime;
+	if (overlap > 0) {
+		until = now + overlap;
+		/* The old secret never outlives its own expiry. */
+		if (c->secret_expires_at > 0 && c->secret_expires_at < until)
+			until = c->secret_expires_at;
+		if (until <= now)
+			until = 0;
+	}
+	if (!mcpauth_client_new_secret(&secret, &hash, &err) ||
+	    !mcpauth_store_client_set_secret(store, id, hash, expires, until,
+					     &found, &err)) {
+		rc = fail(&err);
+		goto out;
+	}
+	if (!found) {
+		fprintf(stderr, "mcpauth-admin: no client '%s'\n", id);
+		goto out;
+	}
+	/* stdout is the secret alone, for s=$(mcpauth-admin client ...). */
+	if (o->json) {
+		struct json_object *j = json_object_new_object();
+		mcpauth_json_add_str(j, "client_id", id);
+		mcpauth_json_add_str(j, "client_secret", secret);
+		add_time(j, "client_secret_expires_at", expires);
+		add_time(j, "previous_secret_valid_until", until);
+		print_json(j);
+	} else {
+		printf("%s\n", secret);
+	}
+	fflush(stdout);
+	iso_time(until, at, sizeof(at));
+	fprintf(stderr, "client %s: new client secret, shown only now; the "
+			"previous one %s%s\n",
+		id, until > 0 ? "stays valid until " : "no longer works",
+		until > 0 ? at : "");
+	if (c->previous_secret_hash != NULL && c->previous_secret_until > now)
+		fprintf(stderr, "mcpauth-admin: warning: the secret replaced "
+				"by the last rotation stopped working now\n");
+	snprintf(detail, sizeof(detail), "client secret rotated, overlap %lds",
+		 until > 0 ? (long)(until - now) : 0L);
+	audit_admin(store, "update", c, detail);
+	rc = EXIT_SUCCESS;
+out:
+	mcpauth_crypto_free_secret(secret);
+	free(hash);
+	mcpauth_client_free(c);
+	mcpauth_store_free(store);
+	return rc;
+}
+
+static int cmd_client_keys(const struct mcpauth_conf *conf, const char *id,
+			   const struct opts *o)
+{
+	struct mcpauth_err err = { 0 };
+	struct mcpauth_store *store = NULL;
+	struct mcpauth_client *c = NULL;
+	const char *alg;
+	char *jwks = NULL;
+	size_t nkeys = 0;
+	bool found = false;
+	int rc = EXIT_FAILURE;
+
+	if (o->jwks == NULL)
+		return usage_err("usage: client keys CLIENT_ID --jwks FILE "
+				 "[--alg ALG]");
+	if (!open_ready(conf, &store, &err) ||
+	    !get_client(store, id, &c, &err)) {
+		rc = fail(&err);
+		goto out;
+	}
+	if (c == NULL)
+		goto out;
+	if (strcmp(c->auth_method, "private_key_jwt") != 0) {
+		rc = usage_err("client %s authenticates with %s: keys are for "
+			       "private_key_jwt clients", id, c->auth_method);
+		goto out;
+	}
+	/* Without --alg the client keeps its algorithm. */
+	alg = o->alg != NULL	       ? o->alg
+	      : c->signing_alg != NULL ? c->signing_alg
+				       : "ES256";
+	if ((rc = load_jwks(o->jwks, alg,
+			    o->alg != NULL
+				    ? ""
+				    : " (the client's; --alg changes it)",
+			    &jwks, &nkeys)) != EXIT_SUCCESS)
+		goto out;
+	rc = EXIT_FAILURE;
+	if (!mcpauth_store_client_set_keys(store, id, jwks, alg, &found,
+					   &err)) {
+		rc = fail(&err);
+		goto out;
+	}
+	if (!found) {
+		fprintf(stderr, "mcpauth-admin: no client '%s'\n", id);
+		goto out;
+	}
+	printf("client %s: keys replaced (%lu, %s); assertions signed with "
+	       "any other key are refused from now on\n",
+	       id, (unsigned long)nkeys, alg);
+	audit_admin(store, "update", c, "keys replaced");
+	rc = EXIT_SUCCESS;
+out:
+	free(jwks);
+	mcpauth_client_free(c);
+	mcpauth_store_free(store);
+	return rc;
+}
+
+static int cmd_client_disable(const struct mcpauth_conf *conf, const char *id,
+			      bool disable)
+{
+	struct mcpauth_err err = { 0 };
+	struct mcpauth_store *store = NULL;
+	struct mcpauth_client *c = NULL;
+	bool found = false;
+	int rc = EXIT_FAILURE;
+
+	if (!open_ready(conf, &store, &err) ||
+	    !get_client(store, id, &c, &err)) {
+		rc = fail(&err);
+		goto out;
+	}
+	if (c == NULL)
+		goto out;
+	/* Keeps the first disabled_at, as user disable does. */
+	if ((c->disabled_at > 0) == disable) {
+		char at[32];
+		iso_time(c->disabled_at, at, sizeof(at));
+		if (disable)
+			printf("client %s: already disabled (since %s)\n", id,
+			       at);
+		else
+			printf("client %s: already enabled\n", id);
+		rc = EXIT_SUCCESS;
+		goto out;
+	}
+	if (!mcpauth_store_client_set_disabled(
+		    store, id, disable ? (long long)time(NULL) : 0, &found,
+		    &err)) {
+		rc = fail(&err);
+		goto out;
+	}
+	if (!found) {
+		fprintf(stderr, "mcpauth-admin: no client '%s'\n", id);
+		goto out;
+	}
+	if (disable)
+		printf("client %s: disabled; the token endpoint refuses it "
+		       "(invalid_client) and the authorization endpoint shows "
+		       "an error page\n", id);
+	else
+		printf("client %s: enabled\n", id);
+	audit_admin(store, "update", c, disable ? "disabled" : "enabled");
+	rc = EXIT_SUCCESS;
+out:
+	mcpauth_client_free(c);
+	mcpauth_store_free(store);
+	return rc;
+}
+
 /* The commands: name, subcommand, whether it takes one argument. */
 static const struct command {
 	const char *cmd, *sub;
@@ -1143,6 +2089,9 @@ static const struct command {
 	{ "user", "disable", true },	   { "user", "enable", true },
 	{ "user", "list", false },
 	{ "consent", "revoke", true },	   { "client", "first-party", true },
+	{ "client", "add", true },	   { "client", "rotate-secret", true },
+	{ "client", "keys", true },	   { "client", "disable", true },
+	{ "client", "enable", true },
 };
 
 /* Of those, the ones with a second argument: whether required, usage. */
@@ -1197,7 +2146,61 @@ static int run(const struct mcpauth_conf *conf, const char *cmd,
 		return cmd_consent_revoke(conf, arg, arg2);
 	if (is(cmd, sub, "client", "first-party"))
 		return cmd_client_first_party(conf, arg, arg2);
+	if (is(cmd, sub, "client", "add"))
+		return cmd_client_add(conf, arg, o);
+	if (is(cmd, sub, "client", "rotate-secret"))
+		return cmd_client_rotate(conf, arg, o);
+	if (is(cmd, sub, "client", "keys"))
+		return cmd_client_keys(conf, arg, o);
+	if (is(cmd, sub, "client", "disable") ||
+	    is(cmd, sub, "client", "enable"))
+		return cmd_client_disable(conf, arg, !strcmp(sub, "disable"));
 	return cmd_token_revoke(conf, arg);
+}
+
+/* The options of client add, rotate-secret and keys. */
+enum {
+	OPT_GRANT = 256,
+	OPT_AUTH,
+	OPT_RESOURCE,
+	OPT_SCOPE,
+	OPT_REDIRECT_URI,
+	OPT_JWKS,
+	OPT_OVERLAP,
+	OPT_FIRST_PARTY,
+};
+
+/* Whether option c (one of OPT_*) goes with the command; else says so. */
+static bool opt_applies(int c, const char *name, const char *cmd,
+			const char *sub)
+{
+	bool ok;
+
+	if (c == OPT_JWKS)
+		ok = is(cmd, sub, "client", "add") ||
+		     is(cmd, sub, "client", "keys");
+	else if (c == OPT_OVERLAP)
+		ok = is(cmd, sub, "client", "rotate-secret");
+	else
+		ok = is(cmd, sub, "client", "add");
+	if (!ok)
+		fprintf(stderr, "mcpauth-admin: --%s does not apply to "
+				"'%s%s%s'\n",
+			name, cmd, sub ? " " : "", sub ? sub : "");
+	return ok;
+}
+
+/* Appends a repeated option's value to list (at most max). */
+static bool opt_append(const char **list, size_t *n, size_t max,
+		       const char *name, const char *value)
+{
+	if (*n >= max) {
+		fprintf(stderr, "mcpauth-admin: at most %lu --%s options\n",
+			(unsigned long)max, name);
+		return false;
+	}
+	list[(*n)++] = value;
+	return true;
 }
 
 int main(int argc, char **argv)
@@ -1208,6 +2211,14 @@ int main(int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ "label", required_argument, NULL, 'l' },
 		{ "expires", required_argument, NULL, 'e' },
+		{ "grant", required_argument, NULL, OPT_GRANT },
+		{ "auth", required_argument, NULL, OPT_AUTH },
+		{ "resource", required_argument, NULL, OPT_RESOURCE },
+		{ "scope", required_argument, NULL, OPT_SCOPE },
+		{ "redirect-uri", required_argument, NULL, OPT_REDIRECT_URI },
+		{ "jwks", required_argument, NULL, OPT_JWKS },
+		{ "overlap", required_argument, NULL, OPT_OVERLAP },
+		{ "first-party", no_argument, NULL, OPT_FIRST_PARTY },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -1219,7 +2230,7 @@ int main(int argc, char **argv)
 	struct mcpauth_conf *conf = NULL;
 	const char *cmd, *sub = NULL, *arg = NULL, *arg2 = NULL;
 	char **rest;
-	int c, nrest, rc = EXIT_USAGE;
+	int c, li = 0, nrest, rc = EXIT_USAGE;
 
 	mcpauth_log_init("admin");
 	/* Everything init creates (database, keys) is for the owner only. */
@@ -1262,13 +2273,37 @@ int main(int argc, char **argv)
 	rest = argv + optind - 1;
 	nrest = argc - optind + 1;
 	optind = 0;
-	while ((c = getopt_long(nrest, rest, "c:", longopts, NULL)) != -1) {
+	while ((c = getopt_long(nrest, rest, "c:", longopts, &li)) != -1) {
+		if (c >= OPT_GRANT &&
+		    !opt_applies(c, longopts[li].name, cmd, sub))
+			return EXIT_USAGE;
 		switch (c) {
 		case 'c': o.config = optarg; break;
 		case 'a': o.alg = optarg; break;
 		case 'j': o.json = true; break;
 		case 'l': o.label = optarg; break;
 		case 'e': o.expires = optarg; break;
+		case OPT_GRANT:
+			if (!opt_append(o.grants, &o.ngrants, MAX_REPEAT,
+					"grant", optarg))
+				return EXIT_USAGE;
+			break;
+		case OPT_RESOURCE:
+			if (!opt_append(o.resources, &o.nresources, MAX_REPEAT,
+					"resource", optarg))
+				return EXIT_USAGE;
+			break;
+		case OPT_REDIRECT_URI:
+			if (!opt_append(o.redirect_uris, &o.nredirect_uris,
+					MCPAUTH_CLIENT_MAX_REDIRECT_URIS,
+					"redirect-uri", optarg))
+				return EXIT_USAGE;
+			break;
+		case OPT_AUTH: o.auth = optarg; break;
+		case OPT_SCOPE: o.scope = optarg; break;
+		case OPT_JWKS: o.jwks = optarg; break;
+		case OPT_OVERLAP: o.overlap = optarg; break;
+		case OPT_FIRST_PARTY: o.first_party = true; break;
 		default: usage(stderr); return EXIT_USAGE;
 		}
 	}

@@ -612,6 +612,11 @@ static bool start(struct flow *f, struct mcpauth_err *err)
 			    "client_id); it should register again");
 		return error_page(f, &e, err);
 	}
+	if (f->client->disabled_at != 0) {
+		MCPAUTH_ERR(&e, 400, "invalid_client",
+			    "the operator has disabled this application");
+		return error_page(f, &e, err);
+	}
 	if (!load_session(f, err))
 		return false;
 	/*
@@ -805,9 +810,9 @@ static bool resume(struct flow *f, bool check_csrf, bool *answered,
 	if (!mcpauth_store_client_get(f->ctx->store, f->ar->client_id,
 				      &f->client, err))
 		return false;
-	if (f->client == NULL) {
+	if (f->client == NULL || f->client->disabled_at != 0) {
 		MCPAUTH_ERR(&e, 400, "invalid_client",
-			    "the application was removed");
+			    "the application was removed or disabled");
 		return (*answered = true) && error_page(f, &e, err);
 	}
 	return load_session(f, err);

@@ -2358,6 +2358,22 @@ START_TEST(test_cookie_names_per_issuer)
 }
 END_TEST
 
+/* A client the operator disabled gets an error page, never a code. */
+START_TEST(test_disabled_client)
+{
+	struct mcpauth_err err = { 0 };
+	struct browser b = { 0 };
+	struct areq a = native();
+	bool found = false;
+
+	ck_assert(mcpauth_store_client_set_disabled(
+		ctx.store, NATIVE, (long long)time(NULL), &found, &err));
+	ck_assert(found);
+	expect_page(get(&b, query(&a)), 400, "invalid_client");
+	ck_assert_int_eq(requests(), 0);
+}
+END_TEST
+
 Suite *check_authorize_suite(void)
 {
 	Suite *s = suite_create("authorize");
@@ -2454,6 +2470,7 @@ Suite *check_authorize_suite(void)
 	tcase_add_test(tc, test_pending_requests_capped);
 	tcase_add_test(tc, test_login_throttled);
 	tcase_add_test(tc, test_cookie_names_per_issuer);
+	tcase_add_test(tc, test_disabled_client);
 	tcase_add_loop_test(tc, test_stylesheet, 0, 2);
 	tcase_add_test(tc, test_methods_and_paths);
 	suite_add_tcase(s, tc);
