@@ -13,6 +13,7 @@
 #include "handlers.h"
 #include "jose.h"
 #include "json.h"
+#include "store.h"
 
 static char dir[4096], db[4200];
 static struct mcpauth_ctx ctx;
@@ -383,6 +384,55 @@ START_TEST(test_assertion_and_secret)
 }
 END_TEST
 
+/*
+ * private_key_jwt is a client authentication like any: a confidential
+ * code-flow client redeems its code with an assertion (RFC 7523 §2.2).
+ */
+START_TEST(test_assertion_for_code)
+{
+	struct mcpauth_err err = { 0 };
+	long long now = (long long)time(NULL), uid = 0;
+	/* RFC 7636 Appendix B */
+	struct mcpauth_code code = {
+		.client_id = KEYBOT,
+		.redirect_uri = "https://bot.example.com/cb",
+		.code_challenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+		.resource = CHECK_FILES,
+		.scope = "files:read",
+		.auth_time = now,
+		.created_at = now,
+		.expires_at = now + 60,
+	};
+	char *hash = mcpauth_crypto_sha256_b64url("the-code");
+	char *jwt = assertion(priv, claims(KEYBOT, KEYBOT, CHECK_ISSUER, 60,
+					   "c1"));
+	char body[4096];
+	struct mcpauth_resp *resp;
+	struct json_object *o;
+
+	ck_assert(mcpauth_store_user_add(ctx.store, "alice", "subj-alice",
+					 "$argon2id$v=19$m=19456,t=2,p=1$"
+					 "c2FsdHNhbHRzYWx0$"
+					 "aGFzaGhhc2hoYXNoaGFzaA",
+					 now, &uid, &err));
+	code.user_id = uid;
+	ck_assert(mcpauth_store_code_add(ctx.store, hash, &code, &err));
+	snprintf(body, sizeof(body),
+		 "grant_type=authorization_code&code=the-code&code_verifier="
+		 "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk&redirect_uri="
+		 "https%%3A%%2F%%2Fbot.example.com%%2Fcb%s%s",
+		 ATYPE, jwt);
+	resp = post(body, NULL);
+	ck_assert_msg(resp->status == 200, "%d: %s", resp->status, resp->body);
+	o = check_body(resp);
+	ck_assert_str_eq(check_str(o, "scope"), "files:read");
+	json_object_put(o);
+	mcpauth_resp_free(resp);
+	free(hash);
+	free(jwt);
+}
+END_TEST
+
 static void free_keys(void)
 {
 	mcpauth_crypto_free_secret(priv);
@@ -407,6 +457,7 @@ Suite *check_machine_suite(void)
 	tcase_add_test(tc, test_assertion_refused);
 	tcase_add_test(tc, test_assertion_alg_none_hmac);
 	tcase_add_test(tc, test_assertion_and_secret);
+	tcase_add_test(tc, test_assertion_for_code);
 	suite_add_tcase(s, tc);
 	return s;
 }
