@@ -49,6 +49,14 @@ struct opts {
 	const char *jwks;
 	const char *overlap;
 	bool first_party;
+	/* audit, token revoke */
+	const char *event;
+	const char *client;
+	const char *address;
+	const char *since;
+	const char *limit;
+	const char *user;
+	const char *family;
 };
 
 static void usage(FILE *f)
@@ -116,6 +124,18 @@ static void usage(FILE *f)
 		"  client disable ID     refuse the client at /token and "
 		"/authorize\n"
 		"  client enable ID      accept a disabled client again\n"
+		"  consent list [USER] [--json]\n"
+		"                        what users allowed which clients\n"
+		"  token revoke --client ID | --user NAME | --family "
+		"FAMILY_ID\n"
+		"                        revoke refresh and access tokens\n"
+		"  audit [--event E] [--client ID] [--address A] "
+		"[--since DURATION]\n"
+		"        [--limit N] [--json]\n"
+		"                        recent audit rows, newest first "
+		"(default: 7d, 50)\n"
+		"  stats [--json]        counts of clients, users, grants, "
+		"tokens, sign-ins\n"
 		"\n"
 		"options:\n"
 		"  -c, --config FILE     configuration file (default: "
@@ -258,6 +278,14 @@ static int cmd_check_config(const struct mcpauth_conf *conf)
 	printf("metadata:      %s/.well-known/openid-configuration\n",
 	       conf->issuer);
 	printf("jwks:          %s/jwks\n", conf->issuer);
+	printf("authorization: %s/authorize\n", conf->issuer);
+	printf("token:         %s/token\n", conf->issuer);
+	printf("revocation:    %s/revoke\n", conf->issuer);
+	printf("introspection: %s/introspect\n", conf->issuer);
+	printf("client_credentials: %s\n",
+	       conf->client_credentials ? "on" : "off");
+	printf("private_key_jwt:    %s\n",
+	       conf->private_key_jwt ? "on" : "off");
 	if (conf->dynamic_registration) {
 		char cap[48] = "no cap", rate[64] = "no rate limit";
 		if (conf->max_dynamic_clients > 0)
@@ -2073,10 +2101,381 @@ out:
 	return rc;
 }
 
+/* --- consents, token revocation, the audit trail, statistics ------------ */
+
+/* Text from the database for a table cell: "-" for NULL or "". */
+static const char *cell(char *buf, size_t size, const char *s)
+{
+	if (s == NULL || *s == '\0')
+		return "-";
+	return shown(buf, size, s);
+}
+
+static int cmd_consent_list(const struct mcpauth_conf *conf, const char *name,
+			    bool json)
+{
+	struct mcpauth_err err = { 0 };
+	struct mcpauth_store *store = NULL;
+	struct mcpauth_user *user = NULL;
+	struct mcpauth_consent_row *c = NULL;
+	size_t n = 0;
+	int rc = EXIT_FAILURE;
+
+	if (!open_ready(conf, &store, &err) ||
+	    (name != NULL && !get_user(store, name, &user, &err))) {
+		rc = fail(&err);
+		goto out;
+	}
+	if (name != NULL && user == NULL)
+		goto out;
+	if (!mcpauth_store_consent_list(store, name, &c, &n, &err)) {
+		rc = fail(&err);
+		goto out;
+	}
+	if (json) {
+		struct json_object *arr = json_object_new_array();
+		for (size_t i = 0; i < n; i++) {
+			struct json_object *o = json_object_new_object();
+			mcpauth_json_add_str(o, "username", c[i].username);
+			mcpauth_json_add_str(o, "client_id", c[i].client_id);
+			json_object_object_add(
+				o, "client_name",
+				c[i].client_name != NULL
+					? json_object_new_string(
+						  c[i].client_name)
+					: NULL);
+			mcpauth_json_add_str(o, "resource", c[i].resource);
+			mcpauth_json_add_str(o, "scope", c[i].scope);
+			add_time(o, "granted_at", c[i].granted_at);
+			json_object_array_add(arr, o);
+		}
+		print_json(arr);
+	} else {
+		printf("%-16s %-24s %-21s %-30s %-20s %s\n", "USER",
+		       "CLIENT_ID", "GRANTED", "RESOURCE", "SCOPE",
+		       "CLIENT NAME");
+		for (size_t i = 0; i < n; i++) {
+			char g[32], u[128], id[256], r[512], s[512], nm[256];
+			iso_time(c[i].granted_at, g, sizeof(g));
+			printf("%-16s %-24s %-21s %-30s %-20s %s\n",
+			       cell(u, sizeof(u), c[i].username),
+			       cell(id, sizeof(id), c[i].client_id), g,
+			       cell(r, sizeof(r), c[i].resource),
+			       cell(s, sizeof(s), c[i].scope),
+			       cell(nm, sizeof(nm), c[i].client_name));
+		}
+	}
+	rc = EXIT_SUCCESS;
+out:
+	mcpauth_store_consent_rows_free(c, n);
+	mcpauth_user_free(user);
+	mcpauth_store_free(store);
+	return rc;
+}
+
+/* token revoke --client ID | --user NAME | --family FAMILY_ID */
+static int cmd_tokens_revoke(const struct mcpauth_conf *conf,
+			     const struct opts *o)
+{
+	struct mcpauth_err err = { 0 };
+	struct mcpauth_store *store = NULL;
+	struct mcpauth_client *c = NULL;
+	struct mcpauth_user *user = NULL;
+	char *fam_client = NULL, *fam_user = NULL, what[160];
+	enum mcpauth_revoke_by by;
+	const char *key;
+	long refresh = 0, access = 0;
+	bool found = false;
+	int rc = EXIT_FAILURE;
+	struct mcpauth_audit a = {
+		.at = (long long)time(NULL),
+		.event = "revoke",
+		.actor = "admin",
+	};
+
+	if (!open_ready(conf, &store, &err)) {
+		rc = fail(&err);
+		goto out;
+	}
+	if (o->client != NULL) {
+		by = MCPAUTH_REVOKE_BY_CLIENT;
+		key = o->client;
+		if (!get_client(store, key, &c, &err)) {
+			rc = fail(&err);
+			goto out;
+		}
+		if (c == NULL)
+			goto out;
+		a.client_id = c->client_id;
+		a.software_id = c->software_id;
+		a.client_name = c->client_name;
+		snprintf(what, sizeof(what), "client %s", key);
+	} else if (o->user != NULL) {
+		by = MCPAUTH_REVOKE_BY_USER;
+		key = o->user;
+		if (!get_user(store, key, &user, &err)) {
+			rc = fail(&err);
+			goto out;
+		}
+		if (user == NULL)
+			goto out;
+		a.username = user->username;
+		snprintf(what, sizeof(what), "user %s", key);
+	} else {
+		by = MCPAUTH_REVOKE_BY_FAMILY;
+		key = o->family;
+		if (!mcpauth_store_family_find(store, key, &fam_client,
+					       &fam_user, &found, &err)) {
+			rc = fail(&err);
+			goto out;
+		}
+		if (!found) {
+			char b[80];
+			fprintf(stderr, "mcpauth-admin: no token of family "
+					"'%s' (see grants_view or "
+					"access_tokens_view)\n",
+				shown(b, sizeof(b), key));
+			goto out;
+		}
+		a.client_id = fam_client;
+		a.username = fam_user;
+		snprintf(what, sizeof(what), "family %s", key);
+	}
+	/* The audit detail: what was named, then the counts. */
+	a.detail = what;
+	if (!mcpauth_store_tokens_revoke(store, by, key, a.at, &a, &refresh,
+					 &access, &err)) {
+		rc = fail(&err);
+		goto out;
+	}
+	printf("%s: %ld refresh token%s and %ld access token%s revoked\n",
+	       what, refresh, refresh == 1 ? "" : "s", access,
+	       access == 1 ? "" : "s");
+	rc = EXIT_SUCCESS;
+out:
+	free(fam_client);
+	free(fam_user);
+	mcpauth_user_free(user);
+	mcpauth_client_free(c);
+	mcpauth_store_free(store);
+	return rc;
+}
+
+/* The defaults of audit: the last 7 days, at most 50 rows. */
+#define AUDIT_SINCE_DEFAULT (7L * 86400)
+#define AUDIT_LIMIT_DEFAULT 50L
+#define AUDIT_LIMIT_MAX 100000L
+#define AUDIT_SINCE_MAX (3650L * 86400)
+
+static bool parse_limit(const char *s, long *out)
+{
+	char *end = NULL;
+	long v;
+
+	if (s == NULL || *s < '0' || *s > '9')
+		return false;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v < 1 || v > AUDIT_LIMIT_MAX)
+		return false;
+	*out = v;
+	return true;
+}
+
+static int cmd_audit(const struct mcpauth_conf *conf, const struct opts *o)
+{
+	struct mcpauth_err err = { 0 };
+	struct mcpauth_store *store = NULL;
+	struct mcpauth_audit_row *r = NULL;
+	struct mcpauth_audit_filter f = {
+		.event = o->event,
+		.client_id = o->client,
+		.address = o->address,
+		.limit = AUDIT_LIMIT_DEFAULT,
+	};
+	long since = AUDIT_SINCE_DEFAULT;
+	size_t n = 0;
+	int rc = EXIT_FAILURE;
+
+	/* Checked in main already; here for the values. */
+	if ((o->since != NULL &&
+	     !mcpauth_conf_duration(o->since, AUDIT_SINCE_MAX, &since)) ||
+	    (o->limit != NULL && !parse_limit(o->limit, &f.limit)))
+		return EXIT_USAGE;
+	/* --since 0: every row still kept. */
+	f.since = since > 0 ? (long long)time(NULL) - since : 0;
+	if (!open_ready(conf, &store, &err) ||
+	    !mcpauth_store_audit_list(store, &f, &r, &n, &err)) {
+		rc = fail(&err);
+		goto out;
+	}
+	if (o->json) {
+		struct json_object *arr = json_object_new_array();
+		for (size_t i = 0; i < n; i++) {
+			struct json_object *j = json_object_new_object();
+			const char *names[] = { "event",   "outcome",
+						"actor",   "client_id",
+						"address", "username",
+						"client_name", "error",
+						"detail" };
+			const char *vals[] = { r[i].event,   r[i].outcome,
+					       r[i].actor,   r[i].client_id,
+					       r[i].address, r[i].username,
+					       r[i].client_name, r[i].error,
+					       r[i].detail };
+			json_object_object_add(j, "id",
+					       json_object_new_int64(r[i].id));
+			add_time(j, "at", r[i].at);
+			for (size_t k = 0; k < sizeof(names) / sizeof(names[0]);
+			     k++)
+				json_object_object_add(
+					j, names[k],
+					vals[k] != NULL
+						? json_object_new_string(vals[k])
+						: NULL);
+			json_object_object_add(
+				j, "status",
+				r[i].status > 0
+					? json_object_new_int(r[i].status)
+					: NULL);
+			json_object_array_add(arr, j);
+		}
+		print_json(arr);
+		rc = EXIT_SUCCESS;
+		goto out;
+	}
+	printf("%-20s %-8s %-7s %-6s %-22s %-15s %-16s %s\n", "AT", "EVENT",
+	       "OUTCOME", "ACTOR", "CLIENT_ID", "ADDRESS", "USERNAME",
+	       "CLIENT NAME / ERROR / DETAIL");
+	for (size_t i = 0; i < n; i++) {
+		char at[32], ev[64], oc[16], ac[32], id[256], ad[64], us[128];
+		char nm[256], er[128], de[512];
+		iso_time(r[i].at, at, sizeof(at));
+		printf("%-20s %-8s %-7s %-6s %-22s %-15s %-16s", at,
+		       cell(ev, sizeof(ev), r[i].event),
+		       cell(oc, sizeof(oc), r[i].outcome),
+		       cell(ac, sizeof(ac), r[i].actor),
+		       cell(id, sizeof(id), r[i].client_id),
+		       cell(ad, sizeof(ad), r[i].address),
+		       cell(us, sizeof(us), r[i].username));
+		if (r[i].client_name == NULL && r[i].error == NULL &&
+		    r[i].detail == NULL)
+			printf(" -");
+		if (r[i].client_name != NULL)
+			printf(" \"%s\"", cell(nm, sizeof(nm),
+					       r[i].client_name));
+		if (r[i].error != NULL)
+			printf(" %s%s", cell(er, sizeof(er), r[i].error),
+			       r[i].detail != NULL ? ":" : "");
+		if (r[i].detail != NULL)
+			printf(" %s", cell(de, sizeof(de), r[i].detail));
+		printf("\n");
+	}
+	rc = EXIT_SUCCESS;
+out:
+	mcpauth_store_audit_rows_free(r, n);
+	mcpauth_store_free(store);
+	return rc;
+}
+
+static int cmd_stats(const struct mcpauth_conf *conf, bool json)
+{
+	struct mcpauth_err err = { 0 };
+	struct mcpauth_store *store = NULL;
+	struct mcpauth_stats s;
+	long clients;
+	int rc = EXIT_FAILURE;
+
+	if (!open_ready(conf, &store, &err) ||
+	    !mcpauth_store_stats(store, (long long)time(NULL), &s, &err)) {
+		rc = fail(&err);
+		goto out;
+	}
+	clients = s.clients_dynamic + s.clients_operator +
+		  s.clients_metadata_document;
+	if (json) {
+		struct json_object *o = json_object_new_object();
+		struct json_object *c = json_object_new_object();
+		struct json_object *u = json_object_new_object();
+		struct json_object *days = json_object_new_array();
+		const struct {
+			struct json_object *obj;
+			const char *name;
+			long v;
+		} nums[] = {
+			{ c, "total", clients },
+			{ c, "dynamic", s.clients_dynamic },
+			{ c, "operator", s.clients_operator },
+			{ c, "metadata_document", s.clients_metadata_document },
+			{ c, "disabled", s.clients_disabled },
+			{ u, "enabled", s.users_enabled },
+			{ u, "disabled", s.users_disabled },
+			{ o, "active_grants", s.active_grants },
+			{ o, "active_consents", s.consents },
+			{ o, "access_tokens_valid", s.access_tokens_valid },
+			{ o, "failed_signins_24h", s.failed_signins },
+			{ o, "registrations_24h", s.registrations },
+			{ o, "registrations_refused_24h",
+			  s.registrations_refused },
+		};
+		json_object_object_add(o, "clients", c);
+		json_object_object_add(o, "users", u);
+		for (size_t i = 0; i < sizeof(nums) / sizeof(nums[0]); i++)
+			json_object_object_add(nums[i].obj, nums[i].name,
+					       json_object_new_int64(nums[i].v));
+		for (int d = 0; d < MCPAUTH_STATS_DAYS; d++) {
+			struct json_object *j = json_object_new_object();
+			char day[32];
+			iso_time(s.day_start[d], day, sizeof(day));
+			day[10] = '\0';
+			mcpauth_json_add_str(j, "date", day);
+			json_object_object_add(
+				j, "issued",
+				json_object_new_int64(
+					s.access_tokens_issued[d]));
+			json_object_array_add(days, j);
+		}
+		json_object_object_add(o, "access_tokens_per_day", days);
+		print_json(o);
+	} else {
+		printf("clients:          %ld (dynamic %ld, operator %ld, "
+		       "metadata_document %ld), %ld disabled\n",
+		       clients, s.clients_dynamic, s.clients_operator,
+		       s.clients_metadata_document, s.clients_disabled);
+		printf("users:            %ld enabled, %ld disabled\n",
+		       s.users_enabled, s.users_disabled);
+		printf("active grants:    %ld (refresh-token families neither "
+		       "revoked nor expired)\n", s.active_grants);
+		printf("active consents:  %ld\n", s.consents);
+		printf("access tokens:    %ld valid now (neither revoked nor "
+		       "expired)\n", s.access_tokens_valid);
+		printf("failed sign-ins:  %ld in the last 24 h\n",
+		       s.failed_signins);
+		printf("registrations:    %ld in the last 24 h (%ld "
+		       "refused)\n", s.registrations,
+		       s.registrations_refused);
+		printf("access tokens issued per day (UTC; issued, still "
+		       "recorded: gc removes expired ones):\n");
+		for (int d = 0; d < MCPAUTH_STATS_DAYS; d++) {
+			char day[32];
+			iso_time(s.day_start[d], day, sizeof(day));
+			day[10] = '\0';
+			printf("  %s  %ld\n", day, s.access_tokens_issued[d]);
+		}
+	}
+	rc = EXIT_SUCCESS;
+out:
+	mcpauth_store_free(store);
+	return rc;
+}
+
+/* Whether a command takes an argument. */
+enum { ARG_NONE, ARG_ONE, ARG_OPTIONAL };
+
 /* The commands: name, subcommand, whether it takes one argument. */
 static const struct command {
 	const char *cmd, *sub;
-	bool arg;
+	int arg;
 } commands[] = {
 	{ "init", NULL, false },	   { "migrate", NULL, false },
 	{ "check-config", NULL, false },   { "gc", NULL, false },
@@ -2092,6 +2491,8 @@ static const struct command {
 	{ "client", "add", true },	   { "client", "rotate-secret", true },
 	{ "client", "keys", true },	   { "client", "disable", true },
 	{ "client", "enable", true },
+	{ "consent", "list", ARG_OPTIONAL }, { "token", "revoke", ARG_NONE },
+	{ "audit", NULL, ARG_NONE },	   { "stats", NULL, ARG_NONE },
 };
 
 /* Of those, the ones with a second argument: whether required, usage. */
@@ -2155,6 +2556,14 @@ static int run(const struct mcpauth_conf *conf, const char *cmd,
 	if (is(cmd, sub, "client", "disable") ||
 	    is(cmd, sub, "client", "enable"))
 		return cmd_client_disable(conf, arg, !strcmp(sub, "disable"));
+	if (is(cmd, sub, "consent", "list"))
+		return cmd_consent_list(conf, arg, o->json);
+	if (is(cmd, sub, "token", "revoke"))
+		return cmd_tokens_revoke(conf, o);
+	if (is(cmd, sub, "audit", NULL))
+		return cmd_audit(conf, o);
+	if (is(cmd, sub, "stats", NULL))
+		return cmd_stats(conf, o->json);
 	return cmd_token_revoke(conf, arg);
 }
 
@@ -2168,6 +2577,13 @@ enum {
 	OPT_JWKS,
 	OPT_OVERLAP,
 	OPT_FIRST_PARTY,
+	OPT_EVENT,
+	OPT_CLIENT,
+	OPT_ADDRESS,
+	OPT_SINCE,
+	OPT_LIMIT,
+	OPT_USER,
+	OPT_FAMILY,
 };
 
 /* Whether option c (one of OPT_*) goes with the command; else says so. */
@@ -2181,6 +2597,13 @@ static bool opt_applies(int c, const char *name, const char *cmd,
 		     is(cmd, sub, "client", "keys");
 	else if (c == OPT_OVERLAP)
 		ok = is(cmd, sub, "client", "rotate-secret");
+	else if (c == OPT_CLIENT)
+		ok = is(cmd, sub, "audit", NULL) ||
+		     is(cmd, sub, "token", "revoke");
+	else if (c == OPT_USER || c == OPT_FAMILY)
+		ok = is(cmd, sub, "token", "revoke");
+	else if (c >= OPT_EVENT)
+		ok = is(cmd, sub, "audit", NULL);
 	else
 		ok = is(cmd, sub, "client", "add");
 	if (!ok)
@@ -2203,6 +2626,27 @@ static bool opt_append(const char **list, size_t *n, size_t max,
 	return true;
 }
 
+/* The checks of audit's and token revoke's options that need no file. */
+static int check_opts(const char *cmd, const char *sub, const struct opts *o)
+{
+	long v;
+
+	if (is(cmd, sub, "token", "revoke") &&
+	    (o->client != NULL) + (o->user != NULL) + (o->family != NULL) != 1)
+		return usage_err("usage: token revoke --client CLIENT_ID | "
+				 "--user NAME | --family FAMILY_ID (exactly "
+				 "one)");
+	if (o->since != NULL &&
+	    !mcpauth_conf_duration(o->since, AUDIT_SINCE_MAX, &v))
+		return usage_err("--since takes a duration from 0 (every "
+				 "row) to 3650d, such as 3600, 15m, 12h or "
+				 "30d");
+	if (o->limit != NULL && !parse_limit(o->limit, &v))
+		return usage_err("--limit takes a number from 1 to %ld",
+				 AUDIT_LIMIT_MAX);
+	return EXIT_SUCCESS;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -2219,6 +2663,13 @@ int main(int argc, char **argv)
 		{ "jwks", required_argument, NULL, OPT_JWKS },
 		{ "overlap", required_argument, NULL, OPT_OVERLAP },
 		{ "first-party", no_argument, NULL, OPT_FIRST_PARTY },
+		{ "event", required_argument, NULL, OPT_EVENT },
+		{ "client", required_argument, NULL, OPT_CLIENT },
+		{ "address", required_argument, NULL, OPT_ADDRESS },
+		{ "since", required_argument, NULL, OPT_SINCE },
+		{ "limit", required_argument, NULL, OPT_LIMIT },
+		{ "user", required_argument, NULL, OPT_USER },
+		{ "family", required_argument, NULL, OPT_FAMILY },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -2251,7 +2702,8 @@ int main(int argc, char **argv)
 	cmd = argv[optind++];
 	if ((!strcmp(cmd, "key") || !strcmp(cmd, "client") ||
 	     !strcmp(cmd, "initial-token") || !strcmp(cmd, "user") ||
-	     !strcmp(cmd, "consent")) && optind < argc)
+	     !strcmp(cmd, "consent") || !strcmp(cmd, "token")) &&
+	    optind < argc)
 		sub = argv[optind++];
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (is(cmd, sub, commands[i].cmd, commands[i].sub))
@@ -2304,10 +2756,20 @@ int main(int argc, char **argv)
 		case OPT_JWKS: o.jwks = optarg; break;
 		case OPT_OVERLAP: o.overlap = optarg; break;
 		case OPT_FIRST_PARTY: o.first_party = true; break;
+		case OPT_EVENT: o.event = optarg; break;
+		case OPT_CLIENT: o.client = optarg; break;
+		case OPT_ADDRESS: o.address = optarg; break;
+		case OPT_SINCE: o.since = optarg; break;
+		case OPT_LIMIT: o.limit = optarg; break;
+		case OPT_USER: o.user = optarg; break;
+		case OPT_FAMILY: o.family = optarg; break;
 		default: usage(stderr); return EXIT_USAGE;
 		}
 	}
-	if (found->arg) {
+	if (found->arg == ARG_OPTIONAL) {
+		if (optind < nrest)
+			arg = rest[optind++];
+	} else if (found->arg) {
 		if (optind >= nrest ||
 		    (found2 != NULL && found2->required &&
 		     optind + 1 >= nrest)) {
@@ -2328,6 +2790,8 @@ int main(int argc, char **argv)
 			rest[optind]);
 		return EXIT_USAGE;
 	}
+	if ((rc = check_opts(cmd, sub, &o)) != EXIT_SUCCESS)
+		return rc;
 	if (o.alg != NULL && !mcpauth_jose_alg_supported(o.alg)) {
 		fprintf(stderr, "mcpauth-admin: --alg must be ES256, EdDSA or "
 				"RS256\n");

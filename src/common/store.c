@@ -93,6 +93,13 @@ enum stmt {
 	ST_GC_CODES,
 	ST_GC_REFRESH,
 	ST_GC_ACCESS,
+	ST_CONSENT_LIST,
+	ST_AUDIT_LIST,
+	ST_STATS,
+	ST_STATS_ACCESS_DAYS,
+	ST_FAMILY_FIND,
+	ST_CLIENT_REFRESH_REVOKE,
+	ST_CLIENT_ACCESS_REVOKE,
 	ST_COUNT
 };
 
@@ -350,6 +357,60 @@ static const char *const stmt_sql[ST_COUNT] = {
 		"WHERE expires_at <= ?1 - 86400",
 	[ST_GC_REFRESH] = "DELETE FROM refresh_tokens WHERE expires_at <= ?1",
 	[ST_GC_ACCESS] = "DELETE FROM access_tokens WHERE expires_at <= ?1",
+	/* ?1 username, NULL: every user */
+	[ST_CONSENT_LIST] =
+		"SELECT u.username, c.client_id, cl.client_name, c.resource, "
+		"c.scope, c.granted_at FROM consents c "
+		"JOIN users u ON u.id = c.user_id "
+		"LEFT JOIN clients cl ON cl.client_id = c.client_id "
+		"WHERE ?1 IS NULL OR u.username = ?1 "
+		"ORDER BY c.granted_at DESC, u.username, c.client_id, c.resource",
+	/* ?1 since, ?2 event, ?3 client_id, ?4 address (NULL: any), ?5 limit */
+	[ST_AUDIT_LIST] =
+		"SELECT id, at, event, outcome, actor, client_id, address, "
+		"username, client_name, error, detail, status FROM audit_log "
+		"WHERE at >= ?1 AND (?2 IS NULL OR event = ?2) "
+		"AND (?3 IS NULL OR client_id = ?3) "
+		"AND (?4 IS NULL OR address = ?4) "
+		"ORDER BY at DESC, id DESC LIMIT ?5",
+	/* ?1 now, ?2 the start of the last 24 hours */
+	[ST_STATS] =
+		"SELECT "
+		"(SELECT count(*) FROM clients WHERE source = 'dynamic'), "
+		"(SELECT count(*) FROM clients WHERE source = 'operator'), "
+		"(SELECT count(*) FROM clients "
+		"WHERE source = 'metadata_document'), "
+		"(SELECT count(*) FROM clients WHERE disabled_at IS NOT NULL), "
+		"(SELECT count(*) FROM users WHERE disabled_at IS NULL), "
+		"(SELECT count(*) FROM users WHERE disabled_at IS NOT NULL), "
+		"(SELECT count(DISTINCT family_id) FROM refresh_tokens "
+		"WHERE revoked_at IS NULL AND expires_at > ?1), "
+		"(SELECT count(*) FROM consents), "
+		"(SELECT count(*) FROM access_tokens "
+		"WHERE revoked_at IS NULL AND expires_at > ?1), "
+		"(SELECT count(*) FROM audit_log WHERE event = 'login' "
+		"AND outcome = 'refused' AND at >= ?2), "
+		"(SELECT count(*) FROM audit_log WHERE event = 'register' "
+		"AND actor = 'client' AND outcome = 'ok' AND at >= ?2), "
+		"(SELECT count(*) FROM audit_log WHERE event = 'register' "
+		"AND actor = 'client' AND outcome = 'refused' AND at >= ?2)",
+	/* ?1 the first day's start, ?2 the number of days */
+	[ST_STATS_ACCESS_DAYS] =
+		"SELECT (issued_at - ?1) / 86400, count(*) FROM access_tokens "
+		"WHERE issued_at >= ?1 AND issued_at < ?1 + ?2 * 86400 "
+		"GROUP BY 1",
+	[ST_FAMILY_FIND] =
+		"SELECT t.client_id, u.username FROM (SELECT client_id, "
+		"user_id FROM refresh_tokens WHERE family_id = ?1 UNION ALL "
+		"SELECT client_id, user_id FROM access_tokens "
+		"WHERE family_id = ?1) t LEFT JOIN users u ON u.id = t.user_id "
+		"LIMIT 1",
+	[ST_CLIENT_REFRESH_REVOKE] =
+		"UPDATE refresh_tokens SET revoked_at = ?2 WHERE "
+		"client_id = ?1 AND revoked_at IS NULL",
+	[ST_CLIENT_ACCESS_REVOKE] =
+		"UPDATE access_tokens SET revoked_at = ?2 WHERE "
+		"client_id = ?1 AND revoked_at IS NULL",
 };
 
 struct mcpauth_store {
@@ -2513,4 +2574,292 @@ bool mcpauth_store_assertion_jti(struct mcpauth_store *store,
 		return false;
 	*fresh = sqlite3_changes(store->db) == 1;
 	return true;
+}
+
+/* --- what the operator reads: consents, audit trail, statistics ------------ */
+
+void mcpauth_store_consent_rows_free(struct mcpauth_consent_row *rows,
+				     size_t count)
+{
+	if (rows == NULL)
+		return;
+	for (size_t i = 0; i < count; i++) {
+		free(rows[i].username);
+		free(rows[i].client_id);
+		free(rows[i].client_name);
+		free(rows[i].resource);
+		free(rows[i].scope);
+	}
+	free(rows);
+}
+
+bool mcpauth_store_consent_list(struct mcpauth_store *store,
+				const char *username,
+				struct mcpauth_consent_row **rows,
+				size_t *count, struct mcpauth_err *err)
+{
+	sqlite3_stmt *st;
+	struct mcpauth_consent_row *list = NULL;
+	size_t n = 0;
+	bool oom = false;
+	int rc;
+
+	if (not_ready(store, err))
+		return false;
+	st = store->stmt[ST_CONSENT_LIST];
+	bind_str(st, 1, username);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct mcpauth_consent_row *r, *nl =
+			realloc(list, (n + 1) * sizeof(*nl));
+		if (nl == NULL) {
+			oom = true;
+			break;
+		}
+		list = nl;
+		r = &list[n++];
+		memset(r, 0, sizeof(*r));
+		r->username = col_str(st, 0, &oom);
+		r->client_id = col_str(st, 1, &oom);
+		r->client_name = col_str(st, 2, &oom);
+		r->resource = col_str(st, 3, &oom);
+		r->scope = col_str(st, 4, &oom);
+		r->granted_at = sqlite3_column_int64(st, 5);
+		if (oom)
+			break;
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (oom) {
+		MCPAUTH_ERR_INTERNAL(err, "out of memory listing consents");
+		mcpauth_store_consent_rows_free(list, n);
+		return false;
+	}
+	if (rc != SQLITE_DONE) {
+		DB_ERR(store, err, "listing consents");
+		mcpauth_store_consent_rows_free(list, n);
+		return false;
+	}
+	*rows = list;
+	*count = n;
+	return true;
+}
+
+void mcpauth_store_audit_rows_free(struct mcpauth_audit_row *rows,
+				   size_t count)
+{
+	if (rows == NULL)
+		return;
+	for (size_t i = 0; i < count; i++) {
+		free(rows[i].event);
+		free(rows[i].outcome);
+		free(rows[i].actor);
+		free(rows[i].client_id);
+		free(rows[i].address);
+		free(rows[i].username);
+		free(rows[i].client_name);
+		free(rows[i].error);
+		free(rows[i].detail);
+	}
+	free(rows);
+}
+
+bool mcpauth_store_audit_list(struct mcpauth_store *store,
+			      const struct mcpauth_audit_filter *filter,
+			      struct mcpauth_audit_row **rows, size_t *count,
+			      struct mcpauth_err *err)
+{
+	sqlite3_stmt *st;
+	struct mcpauth_audit_row *list = NULL;
+	size_t n = 0;
+	bool oom = false;
+	int rc;
+
+	if (not_ready(store, err))
+		return false;
+	st = store->stmt[ST_AUDIT_LIST];
+	sqlite3_bind_int64(st, 1, filter->since);
+	bind_str(st, 2, filter->event);
+	bind_str(st, 3, filter->client_id);
+	bind_str(st, 4, filter->address);
+	sqlite3_bind_int64(st, 5, filter->limit > 0 ? filter->limit : 1);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct mcpauth_audit_row *r, *nl =
+			realloc(list, (n + 1) * sizeof(*nl));
+		if (nl == NULL) {
+			oom = true;
+			break;
+		}
+		list = nl;
+		r = &list[n++];
+		memset(r, 0, sizeof(*r));
+		r->id = sqlite3_column_int64(st, 0);
+		r->at = sqlite3_column_int64(st, 1);
+		r->event = col_str(st, 2, &oom);
+		r->outcome = col_str(st, 3, &oom);
+		r->actor = col_str(st, 4, &oom);
+		r->client_id = col_str(st, 5, &oom);
+		r->address = col_str(st, 6, &oom);
+		r->username = col_str(st, 7, &oom);
+		r->client_name = col_str(st, 8, &oom);
+		r->error = col_str(st, 9, &oom);
+		r->detail = col_str(st, 10, &oom);
+		r->status = (int)col_time(st, 11);
+		if (oom)
+			break;
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (oom) {
+		MCPAUTH_ERR_INTERNAL(err, "out of memory reading the audit log");
+		mcpauth_store_audit_rows_free(list, n);
+		return false;
+	}
+	if (rc != SQLITE_DONE) {
+		DB_ERR(store, err, "reading the audit log");
+		mcpauth_store_audit_rows_free(list, n);
+		return false;
+	}
+	*rows = list;
+	*count = n;
+	return true;
+}
+
+bool mcpauth_store_stats(struct mcpauth_store *store, long long now,
+			 struct mcpauth_stats *out, struct mcpauth_err *err)
+{
+	long *counts[] = {
+		&out->clients_dynamic,	   &out->clients_operator,
+		&out->clients_metadata_document, &out->clients_disabled,
+		&out->users_enabled,	   &out->users_disabled,
+		&out->active_grants,	   &out->consents,
+		&out->access_tokens_valid, &out->failed_signins,
+		&out->registrations,	   &out->registrations_refused,
+	};
+	/* Today (UTC) and the days before it. */
+	long long first = (now / 86400 - (MCPAUTH_STATS_DAYS - 1)) * 86400;
+	sqlite3_stmt *st;
+	int rc;
+
+	if (not_ready(store, err))
+		return false;
+	memset(out, 0, sizeof(*out));
+	st = store->stmt[ST_STATS];
+	sqlite3_bind_int64(st, 1, now);
+	sqlite3_bind_int64(st, 2, now - 86400);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		for (size_t i = 0; i < sizeof(counts) / sizeof(counts[0]); i++)
+			*counts[i] = (long)sqlite3_column_int64(st, (int)i);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc != SQLITE_ROW) {
+		DB_ERR(store, err, "counting for stats");
+		return false;
+	}
+	for (int d = 0; d < MCPAUTH_STATS_DAYS; d++)
+		out->day_start[d] = first + (long long)d * 86400;
+	st = store->stmt[ST_STATS_ACCESS_DAYS];
+	sqlite3_bind_int64(st, 1, first);
+	sqlite3_bind_int64(st, 2, MCPAUTH_STATS_DAYS);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		long long d = sqlite3_column_int64(st, 0);
+		if (d >= 0 && d < MCPAUTH_STATS_DAYS)
+			out->access_tokens_issued[d] =
+				(long)sqlite3_column_int64(st, 1);
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc != SQLITE_DONE) {
+		DB_ERR(store, err, "counting access tokens per day");
+		return false;
+	}
+	return true;
+}
+
+/* --- what the operator revokes ---------------------------------------------- */
+
+bool mcpauth_store_family_find(struct mcpauth_store *store,
+			       const char *family_id, char **client_id,
+			       char **username, bool *found,
+			       struct mcpauth_err *err)
+{
+	sqlite3_stmt *st;
+	bool row = false, oom = false;
+
+	*client_id = *username = NULL;
+	*found = false;
+	if (not_ready(store, err))
+		return false;
+	st = store->stmt[ST_FAMILY_FIND];
+	bind_str(st, 1, family_id);
+	if (!step_row(store, st, "looking up a token family", &row, err))
+		return false;
+	if (row) {
+		*client_id = col_str(st, 0, &oom);
+		*username = col_str(st, 1, &oom);
+	}
+	done(st);
+	if (oom) {
+		free(*client_id);
+		free(*username);
+		*client_id = *username = NULL;
+		MCPAUTH_ERR_INTERNAL(err, "out of memory");
+		return false;
+	}
+	*found = row;
+	return true;
+}
+
+bool mcpauth_store_tokens_revoke(struct mcpauth_store *store,
+				 enum mcpauth_revoke_by by, const char *key,
+				 long long now,
+				 const struct mcpauth_audit *audit,
+				 long *refresh, long *access,
+				 struct mcpauth_err *err)
+{
+	enum stmt r, a;
+
+	switch (by) {
+	case MCPAUTH_REVOKE_BY_CLIENT:
+		r = ST_CLIENT_REFRESH_REVOKE;
+		a = ST_CLIENT_ACCESS_REVOKE;
+		break;
+	case MCPAUTH_REVOKE_BY_USER:
+		r = ST_USER_REFRESH_REVOKE;
+		a = ST_USER_ACCESS_REVOKE;
+		break;
+	default:
+		r = ST_FAMILY_REFRESH_REVOKE;
+		a = ST_FAMILY_ACCESS_REVOKE;
+		break;
+	}
+	*refresh = *access = 0;
+	if (not_ready(store, err) || !run(store, ST_BEGIN, err))
+		return false;
+	/* Each statement: ?1 the key, ?2 the time; revoked ones stay as are. */
+	if (!run_key(store, r, key, now, "revoking refresh tokens", err))
+		goto fail;
+	*refresh = (long)sqlite3_changes(store->db);
+	if (!run_key(store, a, key, now, "revoking access tokens", err))
+		goto fail;
+	*access = (long)sqlite3_changes(store->db);
+	if (audit != NULL) {
+		struct mcpauth_audit row = *audit;
+		char detail[512];
+
+		snprintf(detail, sizeof(detail),
+			 "%s%s%ld refresh and %ld access tokens revoked",
+			 audit->detail ? audit->detail : "",
+			 audit->detail ? ": " : "", *refresh, *access);
+		row.detail = detail;
+		if (!audit_insert(store, &row, err))
+			goto fail;
+	}
+	if (!run(store, ST_COMMIT, err))
+		goto fail;
+	return true;
+fail:
+	*refresh = *access = 0;
+	rollback(store);
+	return false;
 }

@@ -578,4 +578,127 @@ bool mcpauth_store_assertion_jti(struct mcpauth_store *store,
 				 long long expires_at, long long now,
 				 bool *fresh, struct mcpauth_err *err);
 
+/* --- what the operator reads: consents, audit trail, statistics ------------ */
+
+/* A consent as mcpauth-admin consent list shows it; strings owned. */
+struct mcpauth_consent_row {
+	char *username;
+	char *client_id;
+	char *client_name; /* NULL when the client gave none */
+	char *resource;
+	char *scope;       /* space-separated */
+	long long granted_at;
+};
+
+/*
+ * The consents of the user named username (NULL: of every user), newest
+ * first. *rows is owned by the caller: mcpauth_store_consent_rows_free.
+ */
+bool mcpauth_store_consent_list(struct mcpauth_store *store,
+				const char *username,
+				struct mcpauth_consent_row **rows,
+				size_t *count, struct mcpauth_err *err);
+void mcpauth_store_consent_rows_free(struct mcpauth_consent_row *rows,
+				     size_t count);
+
+/* Which audit rows mcpauth_store_audit_list returns. */
+struct mcpauth_audit_filter {
+	const char *event;     /* NULL: any */
+	const char *client_id; /* NULL: any */
+	const char *address;   /* NULL: any; compared exactly */
+	long long since;       /* rows at or after it (0: all) */
+	long limit;            /* at most this many rows, > 0 */
+};
+
+/* An audit row as read back; strings owned, NULL when the column is. */
+struct mcpauth_audit_row {
+	long long id;
+	long long at;
+	char *event;
+	char *outcome;  /* ok or refused */
+	char *actor;
+	char *client_id;
+	char *address;
+	char *username;
+	char *client_name;
+	char *error;
+	char *detail;
+	int status;     /* the HTTP status answered, 0: none */
+};
+
+/*
+ * The audit rows that match filter, newest first (by time, then id).
+ * Every filter value is a bound parameter. *rows is owned by the caller:
+ * mcpauth_store_audit_rows_free.
+ */
+bool mcpauth_store_audit_list(struct mcpauth_store *store,
+			      const struct mcpauth_audit_filter *filter,
+			      struct mcpauth_audit_row **rows, size_t *count,
+			      struct mcpauth_err *err);
+void mcpauth_store_audit_rows_free(struct mcpauth_audit_row *rows,
+				   size_t count);
+
+/* Days of access-token counts in struct mcpauth_stats. */
+#define MCPAUTH_STATS_DAYS 7
+
+/* What mcpauth-admin stats prints. */
+struct mcpauth_stats {
+	long clients_dynamic;
+	long clients_operator;
+	long clients_metadata_document;
+	long clients_disabled;
+	long users_enabled;
+	long users_disabled;
+	long active_grants;       /* refresh-token families unrevoked, unexpired */
+	long consents;
+	long access_tokens_valid; /* unrevoked, unexpired */
+	long failed_signins;      /* login refused, last 24 hours */
+	long registrations;       /* register ok over HTTP, last 24 hours */
+	long registrations_refused;
+	/*
+	 * Access tokens issued on each UTC day, oldest first, the last being
+	 * today (day_start[i] its first second). Only the rows still
+	 * recorded: gc removes expired access tokens.
+	 */
+	long long day_start[MCPAUTH_STATS_DAYS];
+	long access_tokens_issued[MCPAUTH_STATS_DAYS];
+};
+
+/* Fills *out as of now (unix seconds). */
+bool mcpauth_store_stats(struct mcpauth_store *store, long long now,
+			 struct mcpauth_stats *out, struct mcpauth_err *err);
+
+/* --- what the operator revokes ---------------------------------------------- */
+
+/* The tokens mcpauth_store_tokens_revoke revokes: the key's meaning. */
+enum mcpauth_revoke_by {
+	MCPAUTH_REVOKE_BY_CLIENT, /* key: a client_id */
+	MCPAUTH_REVOKE_BY_USER,   /* key: a username */
+	MCPAUTH_REVOKE_BY_FAMILY, /* key: a refresh-token family_id */
+};
+
+/*
+ * The client and the user (NULL for a machine client's tokens) of the
+ * refresh-token family or access tokens with family_id; *found false, both
+ * NULL, when no token has it. Strings owned by the caller.
+ */
+bool mcpauth_store_family_find(struct mcpauth_store *store,
+			       const char *family_id, char **client_id,
+			       char **username, bool *found,
+			       struct mcpauth_err *err);
+
+/*
+ * Revokes (revoked_at = now) every unrevoked refresh and access token of
+ * the client, user or family key, and appends audit (may be NULL; its
+ * detail, when set, is followed by ": " and the counts), in one
+ * transaction. *refresh and *access count the tokens revoked by this call.
+ * An unknown key revokes nothing and is not an error.
+ */
+bool mcpauth_store_tokens_revoke(struct mcpauth_store *store,
+				 enum mcpauth_revoke_by by, const char *key,
+				 long long now,
+				 const struct mcpauth_audit *audit,
+				 long *refresh, long *access,
+				 struct mcpauth_err *err);
+
 #endif

@@ -8,7 +8,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 
-import { Instance, dbBytes, sqlite3, sqliteJson } from './lib/harness.mjs';
+import { Instance, dbBytes, sqlite3, sqliteJson, instExec, instRows } from './lib/harness.mjs';
 
 const ISSUER = 'http://127.0.0.1:8994';
 const MCP = `${ISSUER}/mcp`;
@@ -26,16 +26,8 @@ const lit = (s) => `'${String(s).replace(/'/g, "''")}'`;
 const sha256 = (s) => crypto.createHash('sha256').update(s).digest('base64url');
 const occurrences = (text, s) => text.split(s).length - 1;
 
-// Queries as root make root-owned -wal/-shm files possible: give them back.
-function rows(inst, sql) {
-  const r = sqliteJson(inst.db, sql);
-  inst.chown();
-  return r;
-}
-function exec(inst, sql) {
-  sqlite3(inst.db, sql);
-  inst.chown();
-}
+const rows = instRows;
+const exec = instExec;
 const stored = (inst, id) => rows(inst, `SELECT * FROM clients WHERE client_id = ${lit(id)}`)[0];
 const clientCount = (inst) => rows(inst, 'SELECT count(*) AS n FROM clients')[0].n;
 

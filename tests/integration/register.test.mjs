@@ -15,7 +15,7 @@ import {
 import { InvalidClientMetadataError } from '@modelcontextprotocol/sdk/server/auth/errors.js';
 
 import {
-  REGISTER, dbBytes, eventually, sqlite3, sqliteJson, startInstance, withLogs,
+  REGISTER, dbBytes, eventually, sqlite3, sqliteJson, startInstance, withLogs, instExec, instRows,
 } from './lib/harness.mjs';
 
 const JSON_TYPE = /^application\/json(\s*;.*)?$/;
@@ -125,15 +125,8 @@ function count(inst, where = '') {
   inst.chown();
   return n;
 }
-function rows(inst, sql) {
-  const r = sqliteJson(inst.db, sql);
-  inst.chown();
-  return r;
-}
-function exec(inst, sql) {
-  sqlite3(inst.db, sql);
-  inst.chown();
-}
+const rows = instRows;
+const exec = instExec;
 const maxAuditId = (inst) => rows(inst, 'SELECT coalesce(max(id), 0) AS m FROM audit_log')[0].m;
 
 async function asMetadata(env) {

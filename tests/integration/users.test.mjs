@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 
 import {
-  Instance, REGISTER, cgiRequest, dbBytes, sqlite3, sqliteJson,
+  Instance, REGISTER, cgiRequest, dbBytes, sqlite3, sqliteJson, instExec, instRows,
 } from './lib/harness.mjs';
 
 const ISSUER = 'http://127.0.0.1:8996';
@@ -17,16 +17,8 @@ const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/;
 // A password no other test text contains, to look for in the database.
 const secret = (what) => `${what}-${crypto.randomBytes(9).toString('base64url')}`;
 
-// Queries as root make root-owned -wal/-shm files possible: give them back.
-function rows(inst, sql) {
-  const r = sqliteJson(inst.db, sql);
-  inst.chown();
-  return r;
-}
-function exec(inst, sql) {
-  sqlite3(inst.db, sql);
-  inst.chown();
-}
+const rows = instRows;
+const exec = instExec;
 const lit = (s) => `'${String(s).replace(/'/g, "''")}'`;
 
 function users(inst) {

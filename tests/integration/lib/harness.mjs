@@ -198,6 +198,20 @@ export function sqliteJson(db, sql) {
   return out ? JSON.parse(out) : [];
 }
 
+// The rows of a query as objects (sqlite3 -json) / a statement run, as the
+// service user's files: queries as root could leave root-owned -wal/-shm
+// files behind, so the instance is given back after each.
+export function instRows(inst, sql) {
+  const r = sqliteJson(inst.db, sql);
+  inst.chown();
+  return r;
+}
+
+export function instExec(inst, sql) {
+  sqlite3(inst.db, sql);
+  inst.chown();
+}
+
 // The raw bytes of a database: the file and, when present, its write-ahead
 // log and rollback journal (to look for strings that must never be stored).
 export function dbBytes(db) {
