@@ -793,62 +793,84 @@ static long long col_time(sqlite3_stmt *st, int i)
 		       : sqlite3_column_int64(st, i);
 }
 
+/*
+ * Steps st to its end, one zeroed row of size bytes per result row, filled
+ * by read (false: out of memory). Resets and clears st on every path; on
+ * failure the rows read so far go to drop. *out is owned by the caller.
+ */
+static bool collect(struct mcpauth_store *store, sqlite3_stmt *st,
+		    size_t size, bool (*read)(sqlite3_stmt *st, void *row),
+		    void (*drop)(void *rows, size_t count), const char *what,
+		    void **out, size_t *count, struct mcpauth_err *err)
+{
+	char *list = NULL;
+	size_t n = 0;
+	bool oom = false;
+	int rc;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		char *nl = realloc(list, (n + 1) * size);
+		if (nl == NULL) {
+			oom = true;
+			break;
+		}
+		list = nl;
+		memset(list + n * size, 0, size);
+		if (!read(st, list + n++ * size)) {
+			oom = true;
+			break;
+		}
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (oom || rc != SQLITE_DONE) {
+		if (oom)
+			MCPAUTH_ERR_INTERNAL(err, "out of memory %s", what);
+		else
+			DB_ERR(store, err, what);
+		drop(list, n);
+		return false;
+	}
+	*out = list;
+	*count = n;
+	return true;
+}
+
+static bool read_key(sqlite3_stmt *st, void *row)
+{
+	struct mcpauth_signing_key *k = row;
+
+	snprintf(k->kid, sizeof(k->kid), "%s",
+		 (const char *)sqlite3_column_text(st, 0));
+	snprintf(k->alg, sizeof(k->alg), "%s",
+		 (const char *)sqlite3_column_text(st, 1));
+	k->public_jwk = strdup((const char *)sqlite3_column_text(st, 2));
+	k->state = state_from_name((const char *)sqlite3_column_text(st, 3));
+	k->created_at = col_time(st, 4);
+	k->activated_at = col_time(st, 5);
+	k->retired_at = col_time(st, 6);
+	k->publish_until = col_time(st, 7);
+	return k->public_jwk != NULL;
+}
+
+static void drop_keys(void *rows, size_t count)
+{
+	mcpauth_store_keys_free(rows, count);
+}
+
 static bool read_keys(struct mcpauth_store *store, enum stmt s, long long now,
 		      struct mcpauth_signing_key **keys, size_t *count,
 		      struct mcpauth_err *err)
 {
 	sqlite3_stmt *st;
-	struct mcpauth_signing_key *list = NULL;
-	size_t n = 0;
-	int rc;
 
 	if (not_ready(store, err))
 		return false;
 	st = store->stmt[s];
 	if (s == ST_KEY_PUBLISHED)
 		sqlite3_bind_int64(st, 1, now);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct mcpauth_signing_key *k;
-		struct mcpauth_signing_key *nl =
-			realloc(list, (n + 1) * sizeof(*list));
-		if (nl == NULL) {
-			MCPAUTH_ERR_INTERNAL(err, "out of memory");
-			goto fail;
-		}
-		list = nl;
-		k = &list[n];
-		memset(k, 0, sizeof(*k));
-		n++;
-		snprintf(k->kid, sizeof(k->kid), "%s",
-			 (const char *)sqlite3_column_text(st, 0));
-		snprintf(k->alg, sizeof(k->alg), "%s",
-			 (const char *)sqlite3_column_text(st, 1));
-		k->public_jwk = strdup((const char *)sqlite3_column_text(st, 2));
-		k->state = state_from_name(
-			(const char *)sqlite3_column_text(st, 3));
-		k->created_at = col_time(st, 4);
-		k->activated_at = col_time(st, 5);
-		k->retired_at = col_time(st, 6);
-		k->publish_until = col_time(st, 7);
-		if (k->public_jwk == NULL) {
-			MCPAUTH_ERR_INTERNAL(err, "out of memory");
-			goto fail;
-		}
-	}
-	if (rc != SQLITE_DONE) {
-		DB_ERR(store, err, "reading signing keys");
-		goto fail;
-	}
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
-	*keys = list;
-	*count = n;
-	return true;
-fail:
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
-	mcpauth_store_keys_free(list, n);
-	return false;
+	return collect(store, st, sizeof(**keys), read_key, drop_keys,
+		       "reading signing keys", (void **)keys, count, err);
 }
 
 bool mcpauth_store_key_list(struct mcpauth_store *store,
@@ -1285,41 +1307,25 @@ bool mcpauth_store_client_delete(struct mcpauth_store *store,
 			     audit, found, err);
 }
 
+static bool read_client_row(sqlite3_stmt *st, void *row)
+{
+	return (*(struct mcpauth_client **)row = read_client(st)) != NULL;
+}
+
+static void drop_clients(void *rows, size_t count)
+{
+	mcpauth_store_clients_free(rows, count);
+}
+
 bool mcpauth_store_client_list(struct mcpauth_store *store,
 			       struct mcpauth_client ***clients,
 			       size_t *count, struct mcpauth_err *err)
 {
-	sqlite3_stmt *st;
-	struct mcpauth_client **list = NULL;
-	size_t n = 0;
-	int rc;
-
 	if (not_ready(store, err))
 		return false;
-	st = store->stmt[ST_CLIENT_LIST];
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct mcpauth_client **nl =
-			realloc(list, (n + 1) * sizeof(*list));
-		if (nl == NULL || (nl[n] = read_client(st)) == NULL) {
-			if (nl != NULL)
-				list = nl;
-			MCPAUTH_ERR_INTERNAL(err, "out of memory");
-			sqlite3_reset(st);
-			mcpauth_store_clients_free(list, n);
-			return false;
-		}
-		list = nl;
-		n++;
-	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE) {
-		DB_ERR(store, err, "listing clients");
-		mcpauth_store_clients_free(list, n);
-		return false;
-	}
-	*clients = list;
-	*count = n;
-	return true;
+	return collect(store, store->stmt[ST_CLIENT_LIST], sizeof(**clients),
+		       read_client_row, drop_clients, "listing clients",
+		       (void **)clients, count, err);
 }
 
 void mcpauth_store_clients_free(struct mcpauth_client **clients, size_t count)
@@ -1475,51 +1481,38 @@ bool mcpauth_store_initial_token_find(struct mcpauth_store *store,
 	return true;
 }
 
+static bool read_initial_token(sqlite3_stmt *st, void *row)
+{
+	struct mcpauth_initial_token *t = row;
+	const char *label = (const char *)sqlite3_column_text(st, 1);
+
+	t->id = sqlite3_column_int64(st, 0);
+	snprintf(t->label, sizeof(t->label), "%s", label != NULL ? label : "");
+	t->created_at = sqlite3_column_int64(st, 2);
+	t->expires_at = sqlite3_column_int64(st, 3);
+	t->revoked_at = col_time(st, 4);
+	t->uses = sqlite3_column_int64(st, 5);
+	t->last_used_at = col_time(st, 6);
+	return true;
+}
+
+/* Initial tokens own no strings: the array is all there is to free. */
+static void drop_plain(void *rows, size_t count)
+{
+	(void)count;
+	free(rows);
+}
+
 bool mcpauth_store_initial_token_list(struct mcpauth_store *store,
 				      struct mcpauth_initial_token **tokens,
 				      size_t *count, struct mcpauth_err *err)
 {
-	sqlite3_stmt *st;
-	struct mcpauth_initial_token *list = NULL;
-	size_t n = 0;
-	int rc;
-
 	if (not_ready(store, err))
 		return false;
-	st = store->stmt[ST_IAT_LIST];
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct mcpauth_initial_token *t;
-		struct mcpauth_initial_token *nl =
-			realloc(list, (n + 1) * sizeof(*list));
-		const char *label;
-		if (nl == NULL) {
-			sqlite3_reset(st);
-			free(list);
-			MCPAUTH_ERR_INTERNAL(err, "out of memory");
-			return false;
-		}
-		list = nl;
-		t = &list[n++];
-		memset(t, 0, sizeof(*t));
-		t->id = sqlite3_column_int64(st, 0);
-		label = (const char *)sqlite3_column_text(st, 1);
-		snprintf(t->label, sizeof(t->label), "%s",
-			 label != NULL ? label : "");
-		t->created_at = sqlite3_column_int64(st, 2);
-		t->expires_at = sqlite3_column_int64(st, 3);
-		t->revoked_at = col_time(st, 4);
-		t->uses = sqlite3_column_int64(st, 5);
-		t->last_used_at = col_time(st, 6);
-	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE) {
-		free(list);
-		DB_ERR(store, err, "listing initial access tokens");
-		return false;
-	}
-	*tokens = list;
-	*count = n;
-	return true;
+	return collect(store, store->stmt[ST_IAT_LIST], sizeof(**tokens),
+		       read_initial_token, drop_plain,
+		       "listing initial access tokens", (void **)tokens,
+		       count, err);
 }
 
 bool mcpauth_store_initial_token_revoke(struct mcpauth_store *store,
@@ -1721,42 +1714,43 @@ bool mcpauth_store_user_get_id(struct mcpauth_store *store, long long id,
 	return user_get(store, ST_USER_GET_ID, NULL, id, out, err);
 }
 
+static bool read_user_row(sqlite3_stmt *st, void *row)
+{
+	bool oom = false;
+
+	read_user(st, row, false, &oom);
+	return !oom;
+}
+
+static void drop_users(void *rows, size_t count)
+{
+	mcpauth_store_users_free(rows, count);
+}
+
 bool mcpauth_store_user_list(struct mcpauth_store *store,
 			     struct mcpauth_user **users, size_t *count,
 			     struct mcpauth_err *err)
 {
-	sqlite3_stmt *st;
-	struct mcpauth_user *list = NULL;
-	size_t n = 0;
-	bool oom = false;
-	int rc;
-
 	if (not_ready(store, err))
 		return false;
-	st = store->stmt[ST_USER_LIST];
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct mcpauth_user *nl = realloc(list, (n + 1) * sizeof(*nl));
-		if (nl == NULL) {
-			oom = true;
-			break;
-		}
-		list = nl;
-		read_user(st, &list[n++], false, &oom);
-	}
-	sqlite3_reset(st);
-	if (oom) {
-		MCPAUTH_ERR_INTERNAL(err, "out of memory listing users");
-		mcpauth_store_users_free(list, n);
-		return false;
-	}
-	if (rc != SQLITE_DONE) {
-		DB_ERR(store, err, "listing users");
-		mcpauth_store_users_free(list, n);
-		return false;
-	}
-	*users = list;
-	*count = n;
-	return true;
+	return collect(store, store->stmt[ST_USER_LIST], sizeof(**users),
+		       read_user_row, drop_users, "listing users",
+		       (void **)users, count, err);
+}
+
+/*
+ * In the caller's transaction: ends the user's sessions and revokes, at
+ * the time given, every refresh and access token issued for the user.
+ */
+static bool end_user(struct mcpauth_store *store, const char *username,
+		     long long at, struct mcpauth_err *err)
+{
+	return run_key(store, ST_USER_SESSIONS_DELETE, username, 0,
+		       "ending a user's sessions", err) &&
+	       run_key(store, ST_USER_REFRESH_REVOKE, username, at,
+		       "revoking a user's refresh tokens", err) &&
+	       run_key(store, ST_USER_ACCESS_REVOKE, username, at,
+		       "revoking a user's access tokens", err);
 }
 
 bool mcpauth_store_user_set_password(struct mcpauth_store *store,
@@ -1780,12 +1774,7 @@ bool mcpauth_store_user_set_password(struct mcpauth_store *store,
 	 * revokes what they were given (the old password may have leaked).
 	 */
 	if (changes == 1 && revoke_at > 0 &&
-	    (!run_key(store, ST_USER_SESSIONS_DELETE, username, 0,
-		      "ending a user's sessions", err) ||
-	     !run_key(store, ST_USER_REFRESH_REVOKE, username, revoke_at,
-		      "revoking a user's refresh tokens", err) ||
-	     !run_key(store, ST_USER_ACCESS_REVOKE, username, revoke_at,
-		      "revoking a user's access tokens", err)))
+	    !end_user(store, username, revoke_at, err))
 		goto fail;
 	if (!run(store, ST_COMMIT, err))
 		goto fail;
@@ -1808,13 +1797,7 @@ bool mcpauth_store_user_set_disabled(struct mcpauth_store *store,
 		     "disabling a user", err))
 		goto fail;
 	changes = sqlite3_changes(store->db);
-	if (changes == 1 && at > 0 &&
-	    (!run_key(store, ST_USER_SESSIONS_DELETE, username, 0,
-		      "ending a user's sessions", err) ||
-	     !run_key(store, ST_USER_REFRESH_REVOKE, username, at,
-		      "revoking a user's refresh tokens", err) ||
-	     !run_key(store, ST_USER_ACCESS_REVOKE, username, at,
-		      "revoking a user's access tokens", err)))
+	if (changes == 1 && at > 0 && !end_user(store, username, at, err))
 		goto fail;
 	if (!run(store, ST_COMMIT, err))
 		goto fail;
@@ -2593,55 +2576,39 @@ void mcpauth_store_consent_rows_free(struct mcpauth_consent_row *rows,
 	free(rows);
 }
 
+static bool read_consent_row(sqlite3_stmt *st, void *row)
+{
+	struct mcpauth_consent_row *r = row;
+	bool oom = false;
+
+	r->username = col_str(st, 0, &oom);
+	r->client_id = col_str(st, 1, &oom);
+	r->client_name = col_str(st, 2, &oom);
+	r->resource = col_str(st, 3, &oom);
+	r->scope = col_str(st, 4, &oom);
+	r->granted_at = sqlite3_column_int64(st, 5);
+	return !oom;
+}
+
+static void drop_consents(void *rows, size_t count)
+{
+	mcpauth_store_consent_rows_free(rows, count);
+}
+
 bool mcpauth_store_consent_list(struct mcpauth_store *store,
 				const char *username,
 				struct mcpauth_consent_row **rows,
 				size_t *count, struct mcpauth_err *err)
 {
 	sqlite3_stmt *st;
-	struct mcpauth_consent_row *list = NULL;
-	size_t n = 0;
-	bool oom = false;
-	int rc;
 
 	if (not_ready(store, err))
 		return false;
 	st = store->stmt[ST_CONSENT_LIST];
 	bind_str(st, 1, username);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct mcpauth_consent_row *r, *nl =
-			realloc(list, (n + 1) * sizeof(*nl));
-		if (nl == NULL) {
-			oom = true;
-			break;
-		}
-		list = nl;
-		r = &list[n++];
-		memset(r, 0, sizeof(*r));
-		r->username = col_str(st, 0, &oom);
-		r->client_id = col_str(st, 1, &oom);
-		r->client_name = col_str(st, 2, &oom);
-		r->resource = col_str(st, 3, &oom);
-		r->scope = col_str(st, 4, &oom);
-		r->granted_at = sqlite3_column_int64(st, 5);
-		if (oom)
-			break;
-	}
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
-	if (oom) {
-		MCPAUTH_ERR_INTERNAL(err, "out of memory listing consents");
-		mcpauth_store_consent_rows_free(list, n);
-		return false;
-	}
-	if (rc != SQLITE_DONE) {
-		DB_ERR(store, err, "listing consents");
-		mcpauth_store_consent_rows_free(list, n);
-		return false;
-	}
-	*rows = list;
-	*count = n;
-	return true;
+	return collect(store, st, sizeof(**rows), read_consent_row,
+		       drop_consents, "listing consents", (void **)rows, count,
+		       err);
 }
 
 void mcpauth_store_audit_rows_free(struct mcpauth_audit_row *rows,
@@ -2663,16 +2630,37 @@ void mcpauth_store_audit_rows_free(struct mcpauth_audit_row *rows,
 	free(rows);
 }
 
+static bool read_audit_row(sqlite3_stmt *st, void *row)
+{
+	struct mcpauth_audit_row *r = row;
+	bool oom = false;
+
+	r->id = sqlite3_column_int64(st, 0);
+	r->at = sqlite3_column_int64(st, 1);
+	r->event = col_str(st, 2, &oom);
+	r->outcome = col_str(st, 3, &oom);
+	r->actor = col_str(st, 4, &oom);
+	r->client_id = col_str(st, 5, &oom);
+	r->address = col_str(st, 6, &oom);
+	r->username = col_str(st, 7, &oom);
+	r->client_name = col_str(st, 8, &oom);
+	r->error = col_str(st, 9, &oom);
+	r->detail = col_str(st, 10, &oom);
+	r->status = (int)col_time(st, 11);
+	return !oom;
+}
+
+static void drop_audit_rows(void *rows, size_t count)
+{
+	mcpauth_store_audit_rows_free(rows, count);
+}
+
 bool mcpauth_store_audit_list(struct mcpauth_store *store,
 			      const struct mcpauth_audit_filter *filter,
 			      struct mcpauth_audit_row **rows, size_t *count,
 			      struct mcpauth_err *err)
 {
 	sqlite3_stmt *st;
-	struct mcpauth_audit_row *list = NULL;
-	size_t n = 0;
-	bool oom = false;
-	int rc;
 
 	if (not_ready(store, err))
 		return false;
@@ -2682,46 +2670,9 @@ bool mcpauth_store_audit_list(struct mcpauth_store *store,
 	bind_str(st, 3, filter->client_id);
 	bind_str(st, 4, filter->address);
 	sqlite3_bind_int64(st, 5, filter->limit > 0 ? filter->limit : 1);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct mcpauth_audit_row *r, *nl =
-			realloc(list, (n + 1) * sizeof(*nl));
-		if (nl == NULL) {
-			oom = true;
-			break;
-		}
-		list = nl;
-		r = &list[n++];
-		memset(r, 0, sizeof(*r));
-		r->id = sqlite3_column_int64(st, 0);
-		r->at = sqlite3_column_int64(st, 1);
-		r->event = col_str(st, 2, &oom);
-		r->outcome = col_str(st, 3, &oom);
-		r->actor = col_str(st, 4, &oom);
-		r->client_id = col_str(st, 5, &oom);
-		r->address = col_str(st, 6, &oom);
-		r->username = col_str(st, 7, &oom);
-		r->client_name = col_str(st, 8, &oom);
-		r->error = col_str(st, 9, &oom);
-		r->detail = col_str(st, 10, &oom);
-		r->status = (int)col_time(st, 11);
-		if (oom)
-			break;
-	}
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
-	if (oom) {
-		MCPAUTH_ERR_INTERNAL(err, "out of memory reading the audit log");
-		mcpauth_store_audit_rows_free(list, n);
-		return false;
-	}
-	if (rc != SQLITE_DONE) {
-		DB_ERR(store, err, "reading the audit log");
-		mcpauth_store_audit_rows_free(list, n);
-		return false;
-	}
-	*rows = list;
-	*count = n;
-	return true;
+	return collect(store, st, sizeof(**rows), read_audit_row,
+		       drop_audit_rows, "reading the audit log", (void **)rows,
+		       count, err);
 }
 
 bool mcpauth_store_stats(struct mcpauth_store *store, long long now,
