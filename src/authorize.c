@@ -81,22 +81,12 @@ struct flow {
 
 /* --- answers -------------------------------------------------------------- */
 
-static char *issuer_url(const struct mcpauth_conf *conf, const char *suffix)
-{
-	size_t n = strlen(conf->issuer) + strlen(suffix) + 1;
-	char *s = malloc(n);
-
-	if (s != NULL)
-		snprintf(s, n, "%s%s", conf->issuer, suffix);
-	return s;
-}
-
 /* Renders www/<name>.html into resp with the page headers. */
 static bool page(struct flow *f, int status, const char *name,
 		 struct mcpauth_html_var *vars, size_t nvars,
 		 struct mcpauth_err *err)
 {
-	char *html = NULL, *stat = issuer_url(f->ctx->conf, "/static");
+	char *html = NULL, *stat = mcpauth_conf_url(f->ctx->conf, "/static");
 	struct mcpauth_html_var all[16];
 	bool ok;
 
@@ -368,7 +358,7 @@ static bool login_page(struct flow *f, const char *request_id,
 		       const char *csrf, const char *error,
 		       const char *username, struct mcpauth_err *err)
 {
-	char *action = issuer_url(f->ctx->conf, "/authorize");
+	char *action = mcpauth_conf_url(f->ctx->conf, "/authorize");
 	const char *host = NULL;
 	char hostbuf[256] = "";
 	struct mcpauth_html_var vars[] = {
@@ -400,7 +390,7 @@ static bool consent_page(struct flow *f, const char *request_id,
 {
 	const struct mcpauth_resource *res =
 		mcpauth_conf_resource(f->ctx->conf, f->ar->resource);
-	char *action = issuer_url(f->ctx->conf, "/authorize");
+	char *action = mcpauth_conf_url(f->ctx->conf, "/authorize");
 	char hostbuf[256] = "", *scopes = strdup(f->ar->scope);
 	const char **list = NULL, *host;
 	size_t n = 0;
@@ -958,7 +948,7 @@ static bool do_login(struct flow *f, struct mcpauth_err *err)
 	    !mcpauth_store_authz_set_session(f->ctx->store, f->id_hash,
 					     sid_hash, err))
 		goto out;
-	next = issuer_url(f->ctx->conf, "/authorize");
+	next = mcpauth_conf_url(f->ctx->conf, "/authorize");
 	if (next == NULL || !append(&next, "request_id", param(f, "request_id"))) {
 		MCPAUTH_ERR_INTERNAL(err, "out of memory");
 		goto out;

@@ -34,20 +34,10 @@ static bool path_is(const char *path, const char *a, const char *b)
 	return strncmp(path, a, n) == 0 && strcmp(path + n, b) == 0;
 }
 
-static char *url(const struct mcpauth_conf *conf, const char *suffix)
-{
-	size_t n = strlen(conf->issuer) + strlen(suffix) + 1;
-	char *s = malloc(n);
-
-	if (s != NULL)
-		snprintf(s, n, "%s%s", conf->issuer, suffix);
-	return s;
-}
-
 static void add_url(struct json_object *obj, const struct mcpauth_conf *conf,
 		    const char *key, const char *suffix)
 {
-	char *s = url(conf, suffix);
+	char *s = mcpauth_conf_url(conf, suffix);
 
 	mcpauth_json_add_str(obj, key, s);
 	free(s);

@@ -719,3 +719,13 @@ bool mcpauth_conf_duration(const char *value, long max, long *out)
 
 	return parse_duration(&p, value, 0, max, out);
 }
+
+char *mcpauth_conf_url(const struct mcpauth_conf *conf, const char *suffix)
+{
+	size_t n = strlen(conf->issuer) + strlen(suffix) + 1;
+	char *s = malloc(n);
+
+	if (s != NULL)
+		snprintf(s, n, "%s%s", conf->issuer, suffix);
+	return s;
+}

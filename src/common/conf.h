@@ -89,6 +89,9 @@ size_t mcpauth_conf_scopes(const struct mcpauth_conf *conf,
 /* Parses a duration as the file does ("90", "15m", "12h", "30d") into seconds. */
 bool mcpauth_conf_duration(const char *value, long max, long *out);
 
+/* The issuer followed by suffix ("/token"), a new string (free), or NULL. */
+char *mcpauth_conf_url(const struct mcpauth_conf *conf, const char *suffix);
+
 /* True when scope is one of mcpauth_conf_scopes. */
 bool mcpauth_conf_scope_offered(const struct mcpauth_conf *conf,
 				const char *scope);
