@@ -1,4 +1,5 @@
 /* admin.c: mcpauth-admin, the operator's command line (see mcpauth-admin(8)). */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -18,6 +19,7 @@
 #include "client.h"
 #include "conf.h"
 #include "crypto.h"
+#include "fetch.h"
 #include "jose.h"
 #include "json.h"
 #include "keys.h"
@@ -47,6 +49,7 @@ struct opts {
 	const char *auth;
 	const char *scope;
 	const char *jwks;
+	const char *jwks_uri;
 	const char *overlap;
 	bool first_party;
 	/* audit, token revoke */
@@ -110,7 +113,8 @@ static void usage(FILE *f)
 		"private_key_jwt|none]\n"
 		"      [--resource URL]... [--scope \"A B\"] "
 		"[--redirect-uri URI]...\n"
-		"      [--jwks FILE] [--alg ALG] [--first-party] [--json]\n"
+		"      [--jwks FILE | --jwks-uri URL] [--alg ALG] "
+		"[--first-party] [--json]\n"
 		"                        provision a client (its secret is "
 		"printed once)\n"
 		"  client rotate-secret ID [--overlap DURATION] [--json]\n"
@@ -118,7 +122,7 @@ static void usage(FILE *f)
 		"one works for\n"
 		"                        the overlap (default 0: stops at "
 		"once)\n"
-		"  client keys ID --jwks FILE [--alg ALG]\n"
+		"  client keys ID --jwks FILE | --jwks-uri URL [--alg ALG]\n"
 		"                        replace a private_key_jwt client's "
 		"public keys\n"
 		"  client disable ID     refuse the client at /token and "
@@ -286,6 +290,26 @@ static int cmd_check_config(const struct mcpauth_conf *conf)
 	       conf->client_credentials ? "on" : "off");
 	printf("private_key_jwt:    %s\n",
 	       conf->private_key_jwt ? "on" : "off");
+	printf("metadata documents: %s (at most %ld bytes, %ld fetches per "
+	       "host per 10 minutes)\n",
+	       conf->client_id_metadata_documents ? "on" : "off",
+	       conf->metadata_document_max_size,
+	       conf->metadata_document_fetch_limit);
+	printf("outbound requests:  https, %lds, %s%s", conf->fetch_timeout,
+	       conf->fetch_ca_file != NULL ? "CAs of " : "system CAs",
+	       conf->fetch_ca_file != NULL ? conf->fetch_ca_file : "");
+	for (size_t i = 0; i < conf->nfetch_allow; i++) {
+		const struct mcpauth_conf_allow *a = &conf->fetch_allow[i];
+		char addr[64] = "";
+		if (a->host == NULL)
+			inet_ntop(a->family, a->addr, addr, sizeof(addr));
+		printf("%s%s", i == 0 ? ", special addresses allowed for " : " ",
+		       a->host != NULL ? a->host : addr);
+		if (a->host == NULL &&
+		    a->bits != (a->family == AF_INET ? 32u : 128u))
+			printf("/%u", a->bits);
+	}
+	printf("\n");
 	if (conf->dynamic_registration) {
 		char cap[48] = "no cap", rate[64] = "no rate limit";
 		if (conf->max_dynamic_clients > 0)
@@ -513,6 +537,14 @@ static struct json_object *client_json(const struct mcpauth_conf *conf,
 	if (c->jwks != NULL)
 		jwks = json_tokener_parse(c->jwks);
 	json_object_object_add(o, "jwks", jwks);
+	json_object_object_add(o, "jwks_uri",
+			       c->jwks_uri != NULL
+				       ? json_object_new_string(c->jwks_uri)
+				       : NULL);
+	add_time(o, "jwks_fetched_at", c->jwks_fetched_at);
+	add_time(o, "jwks_expires_at", c->jwks_expires_at);
+	add_time(o, "document_fetched_at", c->document_fetched_at);
+	add_time(o, "document_expires_at", c->document_expires_at);
 	add_time(o, "disabled_at", c->disabled_at);
 	mcpauth_json_add_str(o, "registered_from", c->registered_from);
 	add_time(o, "created_at", c->created_at);
@@ -1301,152 +1333,21 @@ static bool add_word(char **list, const char *tok)
 	return true;
 }
 
-/* The key types a client may sign its assertions with, and their alg. */
-static const struct key_kind {
-	const char *kty, *crv, *alg;
-} key_kinds[] = {
-	{ "EC", "P-256", "ES256" },
-	{ "OKP", "Ed25519", "EdDSA" },
-	{ "RSA", NULL, "RS256" },
-};
-
-/* The length of the base64url string member key decoded, or -1. */
-static long b64_member_len(struct json_object *key, const char *name)
-{
-	const char *s = mcpauth_json_get_str(key, name);
-	unsigned char *d = NULL;
-	size_t n = 0;
-
-	if (s == NULL || !mcpauth_b64url_decode(s, strlen(s), &d, &n))
-		return -1;
-	free(d);
-	return (long)n;
-}
+#define JWKS_MAX_BYTES MCPAUTH_FETCH_JWKS_MAX
 
 /*
- * Checks one key of a JWKS (number i, from 1) for alg and copies its public
- * members into out. Returns an exit status, the message printed.
+ * Reads the JWKS of a private_key_jwt client from file and checks it with
+ * mcpauth_client_jwks_parse (alg_label names the algorithm in messages).
+ * *out is a new JWKS of the keys' public members (free); *nkeys their
+ * number. Returns an exit status, the message printed.
  */
-static int jwks_key(const char *file, size_t i, struct json_object *key,
-		    const char *alg, const char *alg_note,
-		    struct json_object *out)
-{
-	/* RFC 7518 §6.2.2, §6.3.2, §6.4; RFC 8037 §2: private members. */
-	static const char *const private_members[] = {
-		"d", "p", "q", "dp", "dq", "qi", "oth", "k",
-	};
-	static const char *const public_members[] = {
-		"kty", "kid", "use", "alg", "crv", "x", "y", "n", "e",
-	};
-	const struct key_kind *kind = NULL;
-	const char *kty = mcpauth_json_get_str(key, "kty");
-	const char *crv = mcpauth_json_get_str(key, "crv");
-	const char *use = mcpauth_json_get_str(key, "use");
-	const char *kalg = mcpauth_json_get_str(key, "alg");
-	struct json_object *v = NULL;
-	char b[64];
-	bool shape;
-
-	if (!json_object_is_type(key, json_type_object))
-		return usage_err("--jwks %s: key %lu is not a JSON object",
-				 file, (unsigned long)i);
-	if (kty == NULL)
-		return usage_err("--jwks %s: key %lu has no \"kty\"", file,
-				 (unsigned long)i);
-	if (!strcmp(kty, "oct"))
-		return usage_err("--jwks %s: key %lu is a symmetric key (kty "
-				 "oct): private_key_jwt takes public keys only",
-				 file, (unsigned long)i);
-	for (size_t m = 0; m < sizeof(private_members) /
-				       sizeof(private_members[0]); m++)
-		if (json_object_object_get_ex(key, private_members[m], NULL))
-			return usage_err(
-				"--jwks %s: key %lu is a private key (it has "
-				"\"%s\"): give the public keys only; the "
-				"private ones stay with the client",
-				file, (unsigned long)i, private_members[m]);
-	for (size_t k = 0; k < sizeof(key_kinds) / sizeof(key_kinds[0]); k++)
-		if (!strcmp(kty, key_kinds[k].kty))
-			kind = &key_kinds[k];
-	if (kind == NULL)
-		return usage_err("--jwks %s: key %lu: kty \"%s\" is not "
-				 "supported (EC P-256, OKP Ed25519 or RSA)",
-				 file, (unsigned long)i,
-				 shown(b, sizeof(b), kty));
-	if (kind->crv != NULL && (crv == NULL || strcmp(crv, kind->crv) != 0))
-		return usage_err("--jwks %s: key %lu: an %s key must have "
-				 "\"crv\": \"%s\"", file, (unsigned long)i,
-				 kind->kty, kind->crv);
-	/* P-256 and Ed25519 coordinates are 32 bytes; RSA at least 2048 bits
-	 * (RFC 7518 §3.3). */
-	if (!strcmp(kind->kty, "EC"))
-		shape = b64_member_len(key, "x") == 32 &&
-			b64_member_len(key, "y") == 32;
-	else if (!strcmp(kind->kty, "OKP"))
-		shape = b64_member_len(key, "x") == 32;
-	else
-		shape = b64_member_len(key, "n") >= 256 &&
-			b64_member_len(key, "e") >= 1 &&
-			b64_member_len(key, "e") <= 8;
-	if (!shape)
-		return usage_err(
-			"--jwks %s: key %lu is not a valid %s public key (%s, "
-			"base64url)", file, (unsigned long)i, kind->kty,
-			!strcmp(kind->kty, "EC")    ? "x and y of 32 bytes"
-			: !strcmp(kind->kty, "OKP") ? "x of 32 bytes"
-				: "n of at least 2048 bits and e");
-	if (strcmp(kind->alg, alg) != 0)
-		return usage_err("--jwks %s: key %lu (%s%s%s) does not fit "
-				 "--alg %s%s: it signs with %s", file,
-				 (unsigned long)i, kind->kty,
-				 kind->crv ? " " : "",
-				 kind->crv ? kind->crv : "", alg, alg_note,
-				 kind->alg);
-	if (json_object_object_get_ex(key, "alg", &v) &&
-	    (kalg == NULL || strcmp(kalg, alg) != 0))
-		return usage_err("--jwks %s: key %lu says \"alg\": %s, not %s",
-				 file, (unsigned long)i,
-				 kalg ? shown(b, sizeof(b), kalg)
-				      : "(not a string)",
-				 alg);
-	if (json_object_object_get_ex(key, "use", &v) &&
-	    (use == NULL || strcmp(use, "sig") != 0))
-		return usage_err("--jwks %s: key %lu is not for signatures "
-				 "(\"use\" must be \"sig\" or absent)", file,
-				 (unsigned long)i);
-	if (json_object_object_get_ex(key, "kid", &v) &&
-	    (!json_object_is_type(v, json_type_string) ||
-	     json_object_get_string_len(v) == 0))
-		return usage_err("--jwks %s: key %lu: \"kid\" must be a "
-				 "non-empty string", file, (unsigned long)i);
-	for (size_t m = 0; m < sizeof(public_members) /
-				       sizeof(public_members[0]); m++)
-		if (json_object_object_get_ex(key, public_members[m], &v))
-			json_object_object_add(out, public_members[m],
-					       json_object_get(v));
-	return EXIT_SUCCESS;
-}
-
-#define JWKS_MAX_BYTES 65536
-#define JWKS_MAX_KEYS 10
-
-/*
- * Reads the JWKS (RFC 7517 §5) of a private_key_jwt client from file: an
- * object with a non-empty "keys" array of public keys, each of the type
- * that alg verifies with (EC P-256: ES256, OKP Ed25519: EdDSA, RSA: RS256),
- * never a private or symmetric key. *out is a new JWKS of the keys' public
- * members only (free); *nkeys their number. alg_note follows alg in the
- * message when a key does not fit. Returns an exit status, the message
- * printed.
- */
-static int load_jwks(const char *file, const char *alg, const char *alg_note,
+static int load_jwks(const char *file, const char *alg, const char *alg_label,
 		     char **out, size_t *nkeys)
 {
 	struct mcpauth_err err = { 0 };
-	struct json_object *root = NULL, *keys = NULL, *res = NULL, *arr;
 	FILE *f = NULL;
 	char *buf = NULL;
-	size_t len, n;
+	size_t len;
 	int rc = EXIT_USAGE;
 
 	if ((f = fopen(file, "r")) == NULL) {
@@ -1468,58 +1369,13 @@ static int load_jwks(const char *file, const char *alg, const char *alg_note,
 			  JWKS_MAX_BYTES);
 		goto out;
 	}
-	if (!mcpauth_json_parse(buf, len, "invalid_request", &root, &err)) {
-		usage_err("--jwks %s: not JSON (%s)", file, err.description);
+	if (!mcpauth_client_jwks_parse(buf, len, alg, alg_label, out, nkeys,
+				       &err)) {
+		usage_err("--jwks %s: %s", file, err.description);
 		goto out;
 	}
-	if (!json_object_is_type(root, json_type_object) ||
-	    !json_object_object_get_ex(root, "keys", &keys) ||
-	    !json_object_is_type(keys, json_type_array) ||
-	    (n = json_object_array_length(keys)) == 0) {
-		usage_err("--jwks %s: not a JWKS: an object with a non-empty "
-			  "\"keys\" array ({\"keys\": [...]})", file);
-		goto out;
-	}
-	if (n > JWKS_MAX_KEYS) {
-		usage_err("--jwks %s: more than %d keys", file, JWKS_MAX_KEYS);
-		goto out;
-	}
-	res = json_object_new_object();
-	arr = json_object_new_array();
-	json_object_object_add(res, "keys", arr);
-	for (size_t i = 0; i < n; i++) {
-		struct json_object *key = json_object_array_get_idx(keys, i);
-		struct json_object *pub = json_object_new_object();
-		const char *kid = mcpauth_json_get_str(key, "kid");
-
-		json_object_array_add(arr, pub);
-		if ((rc = jwks_key(file, i + 1, key, alg, alg_note, pub)) !=
-		    EXIT_SUCCESS)
-			goto out;
-		rc = EXIT_USAGE;
-		/* A kid names one key: the assertion's kid picks it. */
-		for (size_t k = 0; kid != NULL && k < i; k++) {
-			const char *other = mcpauth_json_get_str(
-				json_object_array_get_idx(keys, k), "kid");
-			if (other != NULL && !strcmp(kid, other)) {
-				usage_err("--jwks %s: keys %lu and %lu have "
-					  "the same kid", file,
-					  (unsigned long)k + 1,
-					  (unsigned long)i + 1);
-				goto out;
-			}
-		}
-	}
-	if ((*out = mcpauth_json_dump(res)) == NULL) {
-		fprintf(stderr, "mcpauth-admin: out of memory\n");
-		rc = EXIT_FAILURE;
-		goto out;
-	}
-	*nkeys = n;
 	rc = EXIT_SUCCESS;
 out:
-	json_object_put(res);
-	json_object_put(root);
 	free(buf);
 	if (f != NULL)
 		fclose(f);
@@ -1558,13 +1414,63 @@ static bool get_client(struct mcpauth_store *store, const char *id,
 	return true;
 }
 
+/* A private_key_jwt client's keys as --jwks or --jwks-uri gave them. */
+struct client_keys {
+	char *jwks;           /* the public keys (from the file or URL) */
+	size_t nkeys;
+	const char *uri;      /* --jwks-uri, or NULL */
+	long long fetched_at; /* ... fetched then, used until expires_at */
+	long long expires_at;
+};
+
+/*
+ * Reads the keys from --jwks FILE, or fetches them from --jwks-uri URL the
+ * way the token endpoint will (fetch.c), and checks them for alg
+ * (alg_label names it in messages). Returns an exit status.
+ */
+static int read_keys(const struct mcpauth_conf *conf, const struct opts *o,
+		     const char *alg, const char *alg_label,
+		     struct client_keys *k)
+{
+	struct mcpauth_err err = { 0 };
+	struct mcpauth_fetch *f = NULL;
+	long long now = (long long)time(NULL);
+	char b[256];
+	int rc = EXIT_USAGE;
+
+	if (o->jwks != NULL && o->jwks_uri != NULL)
+		return usage_err("give --jwks FILE or --jwks-uri URL, not both");
+	if (o->jwks != NULL)
+		return load_jwks(o->jwks, alg, alg_label, &k->jwks, &k->nkeys);
+	shown(b, sizeof(b), o->jwks_uri);
+	if (!mcpauth_fetch_get(conf, o->jwks_uri, MCPAUTH_FETCH_JWKS_MAX, &f,
+			       &err)) {
+		if (err.status >= 500)
+			rc = fail(&err);
+		else
+			usage_err("--jwks-uri %s: %s", b, err.description);
+		goto out;
+	}
+	if (!mcpauth_client_jwks_parse(f->body, f->len, alg, alg_label,
+				       &k->jwks, &k->nkeys, &err)) {
+		usage_err("--jwks-uri %s: %s", b, err.description);
+		goto out;
+	}
+	k->uri = o->jwks_uri;
+	k->fetched_at = now;
+	k->expires_at = mcpauth_client_cache_until(f->max_age, now);
+	rc = EXIT_SUCCESS;
+out:
+	mcpauth_fetch_free(f);
+	return rc;
+}
+
 /* What client add decided from its options, before anything is stored. */
 struct new_client {
 	bool cc, code;        /* client_credentials, authorization_code */
 	const char *auth;     /* token_endpoint_auth_method */
 	const char *alg;      /* private_key_jwt: signing_alg */
-	char *jwks;           /* private_key_jwt: the public keys */
-	size_t nkeys;
+	struct client_keys keys; /* private_key_jwt */
 	char *resources;      /* space-separated allowed resources, or NULL */
 	char *scope;
 	const char *uris[MCPAUTH_CLIENT_MAX_REDIRECT_URIS];
@@ -1573,8 +1479,10 @@ struct new_client {
 };
 
 /* The grants and the authentication method. Returns an exit status. */
-static int new_client_auth(const struct opts *o, struct new_client *nc)
+static int new_client_auth(const struct mcpauth_conf *conf,
+			   const struct opts *o, struct new_client *nc)
 {
+	char label[96];
 	static const char *const methods[] = {
 		"client_secret_basic", "client_secret_post",
 		"private_key_jwt", "none",
@@ -1609,18 +1517,18 @@ static int new_client_auth(const struct opts *o, struct new_client *nc)
 				 "client_secret_post or private_key_jwt, not "
 				 "none");
 	if (strcmp(nc->auth, "private_key_jwt") != 0) {
-		if (o->jwks != NULL || o->alg != NULL)
-			return usage_err("--jwks and --alg are for --auth "
-					 "private_key_jwt");
+		if (o->jwks != NULL || o->jwks_uri != NULL || o->alg != NULL)
+			return usage_err("--jwks, --jwks-uri and --alg are for "
+					 "--auth private_key_jwt");
 		return EXIT_SUCCESS;
 	}
-	if (o->jwks == NULL)
-		return usage_err("--auth private_key_jwt needs --jwks FILE, "
-				 "the client's public keys");
+	if (o->jwks == NULL && o->jwks_uri == NULL)
+		return usage_err("--auth private_key_jwt needs --jwks FILE or "
+				 "--jwks-uri URL, the client's public keys");
 	nc->alg = o->alg != NULL ? o->alg : "ES256";
-	return load_jwks(o->jwks, nc->alg,
-			 o->alg != NULL ? "" : " (the default)", &nc->jwks,
-			 &nc->nkeys);
+	snprintf(label, sizeof(label), "--alg %s%s", nc->alg,
+		 o->alg != NULL ? "" : " (the default)");
+	return read_keys(conf, o, nc->alg, label, &nc->keys);
 }
 
 /*
@@ -1773,6 +1681,7 @@ static struct json_object *handover_json(const struct mcpauth_conf *conf,
 		mcpauth_json_add_str(o, "token_endpoint_auth_signing_alg",
 				     nc->alg);
 		mcpauth_json_add_strs(o, "aud", aud, token != NULL ? 2 : 1);
+		mcpauth_json_add_str(o, "jwks_uri", nc->keys.uri);
 	}
 	mcpauth_json_add_strs(o, "grant_types", grants, ngrants);
 	mcpauth_json_add_str(o, "scope", nc->scope);
@@ -1803,7 +1712,7 @@ static int cmd_client_add(const struct mcpauth_conf *conf, const char *name,
 		return usage_err("a client NAME is 1 to %d bytes of text "
 				 "without control characters",
 				 MCPAUTH_CLIENT_MAX_NAME);
-	if ((rc = new_client_auth(o, &nc)) != EXIT_SUCCESS ||
+	if ((rc = new_client_auth(conf, o, &nc)) != EXIT_SUCCESS ||
 	    (rc = new_client_limits(conf, o, &nc)) != EXIT_SUCCESS)
 		goto out;
 	rc = EXIT_FAILURE;
@@ -1851,8 +1760,11 @@ static int cmd_client_add(const struct mcpauth_conf *conf, const char *name,
 			.updated_at = now,
 			.first_party = o->first_party,
 			.allowed_resources = nc.resources,
-			.jwks = nc.jwks,
+			.jwks = nc.keys.jwks,
 			.signing_alg = (char *)nc.alg,
+			.jwks_uri = (char *)nc.keys.uri,
+			.jwks_fetched_at = nc.keys.fetched_at,
+			.jwks_expires_at = nc.keys.expires_at,
 		};
 		struct mcpauth_audit a = {
 			.at = now,
@@ -1897,7 +1809,7 @@ out:
 	free(client_id);
 	free(metadata);
 	free(grant_types);
-	free(nc.jwks);
+	free(nc.keys.jwks);
 	free(nc.resources);
 	free(nc.scope);
 	mcpauth_store_free(store);
@@ -1997,14 +1909,14 @@ static int cmd_client_keys(const struct mcpauth_conf *conf, const char *id,
 	struct mcpauth_store *store = NULL;
 	struct mcpauth_client *c = NULL;
 	const char *alg;
-	char *jwks = NULL;
-	size_t nkeys = 0;
+	char label[96];
+	struct client_keys k = { 0 };
 	bool found = false;
 	int rc = EXIT_FAILURE;
 
-	if (o->jwks == NULL)
-		return usage_err("usage: client keys CLIENT_ID --jwks FILE "
-				 "[--alg ALG]");
+	if (o->jwks == NULL && o->jwks_uri == NULL)
+		return usage_err("usage: client keys CLIENT_ID --jwks FILE | "
+				 "--jwks-uri URL [--alg ALG]");
 	if (!open_ready(conf, &store, &err) ||
 	    !get_client(store, id, &c, &err)) {
 		rc = fail(&err);
@@ -2021,29 +1933,40 @@ static int cmd_client_keys(const struct mcpauth_conf *conf, const char *id,
 	alg = o->alg != NULL	       ? o->alg
 	      : c->signing_alg != NULL ? c->signing_alg
 				       : "ES256";
-	if ((rc = load_jwks(o->jwks, alg,
-			    o->alg != NULL
-				    ? ""
-				    : " (the client's; --alg changes it)",
-			    &jwks, &nkeys)) != EXIT_SUCCESS)
+	snprintf(label, sizeof(label), "--alg %s%s", alg,
+		 o->alg != NULL ? "" : " (the client's; --alg changes it)");
+	if ((rc = read_keys(conf, o, alg, label, &k)) != EXIT_SUCCESS)
 		goto out;
 	rc = EXIT_FAILURE;
-	if (!mcpauth_store_client_set_keys(store, id, jwks, alg, &found,
-					   &err)) {
-		rc = fail(&err);
-		goto out;
+	{
+		/* Borrowed strings: not for mcpauth_client_free. */
+		struct mcpauth_client keys = {
+			.client_id = (char *)id,
+			.jwks = k.jwks,
+			.signing_alg = (char *)alg,
+			.jwks_uri = (char *)k.uri,
+			.jwks_fetched_at = k.fetched_at,
+			.jwks_expires_at = k.expires_at,
+		};
+		if (!mcpauth_store_client_set_keys(store, &keys, &found,
+						   &err)) {
+			rc = fail(&err);
+			goto out;
+		}
 	}
 	if (!found) {
 		fprintf(stderr, "mcpauth-admin: no client '%s'\n", id);
 		goto out;
 	}
-	printf("client %s: keys replaced (%lu, %s); assertions signed with "
-	       "any other key are refused from now on\n",
-	       id, (unsigned long)nkeys, alg);
+	printf("client %s: keys replaced (%lu, %s%s%s); assertions signed "
+	       "with any other key are refused from now on\n",
+	       id, (unsigned long)k.nkeys, alg,
+	       k.uri != NULL ? ", fetched again from " : "",
+	       k.uri != NULL ? k.uri : "");
 	audit_admin(store, "update", c, "keys replaced");
 	rc = EXIT_SUCCESS;
 out:
-	free(jwks);
+	free(k.jwks);
 	mcpauth_client_free(c);
 	mcpauth_store_free(store);
 	return rc;
@@ -2575,6 +2498,7 @@ enum {
 	OPT_SCOPE,
 	OPT_REDIRECT_URI,
 	OPT_JWKS,
+	OPT_JWKS_URI,
 	OPT_OVERLAP,
 	OPT_FIRST_PARTY,
 	OPT_EVENT,
@@ -2592,7 +2516,7 @@ static bool opt_applies(int c, const char *name, const char *cmd,
 {
 	bool ok;
 
-	if (c == OPT_JWKS)
+	if (c == OPT_JWKS || c == OPT_JWKS_URI)
 		ok = is(cmd, sub, "client", "add") ||
 		     is(cmd, sub, "client", "keys");
 	else if (c == OPT_OVERLAP)
@@ -2661,6 +2585,7 @@ int main(int argc, char **argv)
 		{ "scope", required_argument, NULL, OPT_SCOPE },
 		{ "redirect-uri", required_argument, NULL, OPT_REDIRECT_URI },
 		{ "jwks", required_argument, NULL, OPT_JWKS },
+		{ "jwks-uri", required_argument, NULL, OPT_JWKS_URI },
 		{ "overlap", required_argument, NULL, OPT_OVERLAP },
 		{ "first-party", no_argument, NULL, OPT_FIRST_PARTY },
 		{ "event", required_argument, NULL, OPT_EVENT },
@@ -2754,6 +2679,7 @@ int main(int argc, char **argv)
 		case OPT_AUTH: o.auth = optarg; break;
 		case OPT_SCOPE: o.scope = optarg; break;
 		case OPT_JWKS: o.jwks = optarg; break;
+		case OPT_JWKS_URI: o.jwks_uri = optarg; break;
 		case OPT_OVERLAP: o.overlap = optarg; break;
 		case OPT_FIRST_PARTY: o.first_party = true; break;
 		case OPT_EVENT: o.event = optarg; break;

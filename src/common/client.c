@@ -3,6 +3,7 @@
  * redirect URIs), secrets, the registration response, and client
  * authentication at the token endpoint (RFC 6749 §2.3).
  */
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,8 +15,10 @@
 #include "b64.h"
 #include "client.h"
 #include "crypto.h"
+#include "fetch.h"
 #include "jose.h"
 #include "json.h"
+#include "scope.h"
 #include "store.h"
 
 void mcpauth_client_free(struct mcpauth_client *c)
@@ -40,6 +43,7 @@ void mcpauth_client_free(struct mcpauth_client *c)
 	free(c->registered_from);
 	free(c->allowed_resources);
 	free(c->jwks);
+	free(c->jwks_uri);
 	free(c->signing_alg);
 	free(c->previous_secret_hash);
 	free(c);
@@ -460,10 +464,10 @@ static bool grant_types(struct json_object *in, const char **grants,
 		}
 		s = json_object_get_string(g);
 		if (!strcmp(s, "client_credentials")) {
-			BAD_META(err, "the client_credentials grant is not "
-				 "available through dynamic registration: "
-				 "machine clients are registered by the "
-				 "operator");
+			BAD_META(err, "the client_credentials grant is only "
+				 "for clients the operator provisions "
+				 "(mcpauth-admin client add), not through "
+				 "registration or a metadata document");
 			return false;
 		}
 		if (!strcmp(s, "authorization_code")) {
@@ -530,6 +534,13 @@ static bool auth_method(const struct mcpauth_conf *conf,
 	s = json_object_get_string(v);
 	if (!strcmp(s, "none")) {
 		return true;
+	} else if (mcpauth_client_method_has_secret(s) &&
+		   origin == MCPAUTH_CLIENT_ORIGIN_DOCUMENT) {
+		BAD_META(err, "a metadata document client cannot use a client "
+			 "secret (token_endpoint_auth_method %s)",
+			 !strcmp(s, "client_secret_basic") ? "client_secret_basic"
+							    : "client_secret_post");
+		return false;
 	} else if (mcpauth_client_method_has_secret(s)) {
 		if (!conf->confidential_registration &&
 		    origin != MCPAUTH_CLIENT_ORIGIN_DYNAMIC_CONFIDENTIAL) {
@@ -544,6 +555,19 @@ static bool auth_method(const struct mcpauth_conf *conf,
 				  ? "client_secret_basic"
 				  : "client_secret_post";
 		return true;
+	} else if (origin == MCPAUTH_CLIENT_ORIGIN_DOCUMENT) {
+		/* draft-ietf-oauth-client-id-metadata-document §4.1: no
+		 * shared secrets; keys the client publishes are fine. */
+		if (!strcmp(s, "private_key_jwt") && conf->private_key_jwt) {
+			*method = "private_key_jwt";
+			return true;
+		}
+		BAD_META(err, "token_endpoint_auth_method must be none or "
+			 "private_key_jwt%s",
+			 conf->private_key_jwt ? ""
+					       : " (which this server has "
+						 "switched off)");
+		return false;
 	} else if (!strcmp(s, "private_key_jwt")) {
 		BAD_META(err, "private_key_jwt clients are registered by the "
 			 "operator, not through dynamic registration");
@@ -1086,38 +1110,246 @@ static bool aud_ok(struct json_object *claims, const char *issuer)
 }
 
 /*
- * Verifies a client assertion (RFC 7523 §3) with the client's own keys
- * and registered algorithm: never a key or algorithm the token names
- * (jose.c ignores jku, x5u and jwk headers), never none or HMAC.
+ * The per-host fetch limit (metadata_document_fetch_limit per
+ * MCPAUTH_CLIENT_FETCH_WINDOW), counted from audit rows of event fetch
+ * with rate_key "fetch:<host>" (key, size 300). Counted outside a
+ * transaction: parallel fetches may pass the limit by a few, which is all
+ * the limit is for.
  */
-static bool assertion_ok(struct mcpauth_store *store, const char *issuer,
-			 const struct mcpauth_client *client,
-			 const char *assertion, long long now,
+static bool fetch_allowed(struct mcpauth_store *store,
+			  const struct mcpauth_conf *conf, const char *url,
+			  long long now, char *key, struct mcpauth_err *err)
+{
+	CURLU *u = curl_url();
+	char *host = NULL;
+	long n = 0, limited = 0;
+	struct mcpauth_rate rate = {
+		.key = key,
+		.limit = conf->metadata_document_fetch_limit,
+		.since = now - MCPAUTH_CLIENT_FETCH_WINDOW + 1,
+	};
+
+	if (u != NULL && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK) {
+		/* One key per host however the URL spells it: no final
+		 * dot, addresses in inet_ntop's form, IPv4-mapped as IPv4. */
+		size_t len = strlen(host);
+		unsigned char a[16];
+		char text[INET6_ADDRSTRLEN] = "";
+		for (char *c = host; *c; c++)
+			*c = (char)tolower((unsigned char)*c);
+		if (len > 1 && host[len - 1] == '.')
+			host[--len] = '\0';
+		if (len > 2 && host[0] == '[' && host[len - 1] == ']') {
+			host[len - 1] = '\0';
+			if (inet_pton(AF_INET6, host + 1, a) == 1) {
+				static const unsigned char mapped[12] = {
+					0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff
+				};
+				if (!memcmp(a, mapped, 12))
+					inet_ntop(AF_INET, a + 12, text,
+						  sizeof(text));
+				else
+					inet_ntop(AF_INET6, a, text,
+						  sizeof(text));
+			}
+			host[len - 1] = ']';
+		}
+		snprintf(key, 300, "fetch:%.290s", text[0] ? text : host);
+	} else {
+		snprintf(key, 300, "fetch:?");
+	}
+	curl_free(host);
+	curl_url_cleanup(u);
+	if (rate.limit <= 0)
+		return true;
+	if (!mcpauth_store_rate_count(store, MCPAUTH_RATE_FETCH, &rate, &n,
+				      &limited, err))
+		return false;
+	if (n >= rate.limit) {
+		MCPAUTH_ERR(err, 429, "temporarily_unavailable",
+			    "too many documents were fetched from this host "
+			    "lately; try again in a few minutes");
+		return false;
+	}
+	return true;
+}
+
+/* The audit row of one fetch; what it fetched is in detail. */
+static void fetch_audit(struct mcpauth_store *store, const char *client_id,
+			const char *address, const char *name,
+			const char *key, const char *what, long long now,
+			bool ok, const struct mcpauth_err *err)
+{
+	struct mcpauth_err ignored = { 0 };
+	struct mcpauth_audit a = {
+		.at = now,
+		.event = "fetch",
+		.refused = !ok,
+		.actor = "client",
+		.client_id = client_id,
+		.address = address,
+		.client_name = name != NULL && *name != '\0' ? name : NULL,
+		.error = ok ? NULL : err->code,
+		.detail = ok ? what : err->description,
+		.status = ok ? 200 : err->status,
+		.rate_key = key,
+	};
+
+	mcpauth_store_audit_add(store, &a, &ignored);
+}
+
+long long mcpauth_client_cache_until(long max_age, long long now)
+{
+	if (max_age == 0)
+		return now;
+	if (max_age < 0)
+		return now + MCPAUTH_CLIENT_CACHE_DEFAULT;
+	if (max_age < MCPAUTH_CLIENT_CACHE_MIN)
+		return now + MCPAUTH_CLIENT_CACHE_MIN;
+	if (max_age > MCPAUTH_CLIENT_CACHE_MAX)
+		return now + MCPAUTH_CLIENT_CACHE_MAX;
+	return now + max_age;
+}
+
+/* Puts prefix before err's description, with a new status and code. */
+static void reword(struct mcpauth_err *err, int status, const char *code,
+		   const char *prefix)
+{
+	char was[sizeof(err->description)];
+	size_t len = strlen(prefix), room = sizeof(err->description) - 1;
+
+	if (err->status >= 500)
+		return; /* internal: the client sees "internal error" */
+	memcpy(was, err->description, sizeof(was));
+	err->status = status;
+	err->code = code;
+	if (len > room)
+		len = room;
+	memcpy(err->description, prefix, len);
+	for (size_t i = 0; was[i] != '\0' && len < room; i++)
+		err->description[len++] = was[i];
+	err->description[len] = '\0';
+}
+
+/*
+ * Fetches the keys at client->jwks_uri (fetch.c), checks them for the
+ * client's algorithm as `client keys` checks a file, and caches them in
+ * the client and its row.
+ */
+static bool jwks_refresh(struct mcpauth_store *store,
+			 const struct mcpauth_conf *conf,
+			 struct mcpauth_client *client, long long now,
 			 struct mcpauth_err *err)
 {
-	struct json_object *jwks = NULL, *keys = NULL, *claims = NULL, *v;
-	char *json = NULL;
-	const char *jti;
-	long long exp;
-	bool ok = false, fresh = false;
+	struct mcpauth_fetch *f = NULL;
+	char *jwks = NULL, label[64], key[300];
+	long long until;
 	size_t n;
+	bool ok = false, audited = false;
 
-	if (client->jwks == NULL || client->signing_alg == NULL ||
-	    (jwks = json_tokener_parse(client->jwks)) == NULL ||
-	    !json_object_object_get_ex(jwks, "keys", &keys) ||
-	    !json_object_is_type(keys, json_type_array)) {
-		BAD_CLIENT(err, "this client has no keys for private_key_jwt");
+	if (!fetch_allowed(store, conf, client->jwks_uri, now, key, err)) {
+		reword(err, err->status, err->code, "the client's jwks_uri: ");
 		goto out;
 	}
+	audited = true;
+	if (!mcpauth_fetch_get(conf, client->jwks_uri, MCPAUTH_FETCH_JWKS_MAX,
+			       &f, err)) {
+		reword(err, 401, "invalid_client", "the client's jwks_uri: ");
+		goto out;
+	}
+	snprintf(label, sizeof(label), "the client's algorithm %s",
+		 client->signing_alg);
+	if (!mcpauth_client_jwks_parse(f->body, f->len, client->signing_alg,
+				       label, &jwks, &n, err)) {
+		reword(err, 401, "invalid_client",
+		       "the keys at the client's jwks_uri: ");
+		goto out;
+	}
+	until = mcpauth_client_cache_until(f->max_age, now);
+	if (!mcpauth_store_client_jwks_fetched(store, client->client_id,
+					       client->jwks_uri, jwks, now,
+					       until, err))
+		goto out;
+	free(client->jwks);
+	client->jwks = jwks;
+	jwks = NULL;
+	client->jwks_fetched_at = now;
+	client->jwks_expires_at = until;
+	ok = true;
+out:
+	if (audited)
+		fetch_audit(store, client->client_id, NULL, NULL, key,
+			    "jwks_uri", now, ok, err);
+	free(jwks);
+	mcpauth_fetch_free(f);
+	return ok;
+}
+
+/* The assertion's claims (JSON, *json) when one of jwks' keys signed it. */
+static bool signed_by(const char *jwks_text, const char *alg,
+		      const char *assertion, char **json)
+{
+	struct json_object *jwks = NULL, *keys = NULL;
+	size_t n;
+
+	*json = NULL;
+	if (jwks_text == NULL || alg == NULL ||
+	    (jwks = json_tokener_parse(jwks_text)) == NULL ||
+	    !json_object_object_get_ex(jwks, "keys", &keys) ||
+	    !json_object_is_type(keys, json_type_array)) {
+		json_object_put(jwks);
+		return false;
+	}
 	n = json_object_array_length(keys);
-	for (size_t i = 0; i < n && json == NULL; i++) {
+	for (size_t i = 0; i < n && *json == NULL; i++) {
 		struct mcpauth_err ignored = { 0 };
 		const char *key = json_object_to_json_string_ext(
 			json_object_array_get_idx(keys, i),
 			JSON_C_TO_STRING_PLAIN);
-		if (!mcpauth_jose_verify(key, client->signing_alg, assertion,
-					 NULL, &json, &ignored))
-			json = NULL;
+		if (!mcpauth_jose_verify(key, alg, assertion, NULL, json,
+					 &ignored))
+			*json = NULL;
+	}
+	json_object_put(jwks);
+	return *json != NULL;
+}
+
+/*
+ * Verifies a client assertion (RFC 7523 §3) with the client's own keys
+ * and registered algorithm: never a key or algorithm the token names
+ * (jose.c ignores jku, x5u and jwk headers), never none or HMAC. Keys
+ * from a jwks_uri are fetched when their cache expired, and once more
+ * when no key verifies (the client rotated), at most every
+ * MCPAUTH_CLIENT_JWKS_REFETCH seconds.
+ */
+static bool assertion_ok(struct mcpauth_store *store,
+			 const struct mcpauth_conf *conf,
+			 struct mcpauth_client *client,
+			 const char *assertion, long long now,
+			 struct mcpauth_err *err)
+{
+	struct json_object *claims = NULL, *v;
+	const char *issuer = conf->issuer;
+	char *json = NULL;
+	const char *jti;
+	long long exp;
+	bool ok = false, fresh = false;
+
+	if (client->jwks_uri != NULL &&
+	    (client->jwks == NULL || client->jwks_expires_at <= now) &&
+	    !jwks_refresh(store, conf, client, now, err))
+		goto out;
+	if (client->jwks == NULL || client->signing_alg == NULL) {
+		BAD_CLIENT(err, "this client has no keys for private_key_jwt");
+		goto out;
+	}
+	if (!signed_by(client->jwks, client->signing_alg, assertion, &json) &&
+	    client->jwks_uri != NULL &&
+	    client->jwks_fetched_at + MCPAUTH_CLIENT_JWKS_REFETCH <= now) {
+		if (!jwks_refresh(store, conf, client, now, err))
+			goto out;
+		signed_by(client->jwks, client->signing_alg, assertion, &json);
 	}
 	if (json == NULL) {
 		BAD_CLIENT(err, "the client assertion's signature does not "
@@ -1170,7 +1402,6 @@ static bool assertion_ok(struct mcpauth_store *store, const char *issuer,
 	}
 	ok = true;
 out:
-	json_object_put(jwks);
 	json_object_put(claims);
 	free(json);
 	return ok;
@@ -1261,8 +1492,7 @@ bool mcpauth_client_authenticate(struct mcpauth_store *store,
 				   "assertion (private_key_jwt)");
 			goto out;
 		}
-		if (!assertion_ok(store, conf->issuer, client, assertion, now,
-				  err))
+		if (!assertion_ok(store, conf, client, assertion, now, err))
 			goto out;
 	} else if (assertion != NULL) {
 		BAD_CLIENT(err, "client assertions (private_key_jwt) are not "
@@ -1298,5 +1528,490 @@ out:
 	mcpauth_client_free(client);
 	free(basic_id);
 	mcpauth_crypto_free_secret(basic_secret);
+	return ok;
+}
+
+/* The key types a client may sign its assertions with, and their alg. */
+static const struct key_kind {
+	const char *kty, *crv, *alg;
+} key_kinds[] = {
+	{ "EC", "P-256", "ES256" },
+	{ "OKP", "Ed25519", "EdDSA" },
+	{ "RSA", NULL, "RS256" },
+};
+
+/* The length of the base64url string member key decoded, or -1. */
+static long b64_member_len(struct json_object *key, const char *name)
+{
+	const char *s = mcpauth_json_get_str(key, name);
+	unsigned char *d = NULL;
+	size_t n = 0;
+
+	if (s == NULL || !mcpauth_b64url_decode(s, strlen(s), &d, &n))
+		return -1;
+	free(d);
+	return (long)n;
+}
+
+#define BAD_JWKS(err, ...) \
+	MCPAUTH_ERR(err, 400, "invalid_client_metadata", __VA_ARGS__)
+
+/*
+ * Checks key number i (from 1) of a JWKS for alg and copies its public
+ * members into out.
+ */
+static bool jwks_key(size_t i, struct json_object *key, const char *alg,
+		     const char *alg_label, struct json_object *out,
+		     struct mcpauth_err *err)
+{
+	/* RFC 7518 §6.2.2, §6.3.2, §6.4; RFC 8037 §2: private members. */
+	static const char *const private_members[] = {
+		"d", "p", "q", "dp", "dq", "qi", "oth", "k",
+	};
+	static const char *const public_members[] = {
+		"kty", "kid", "use", "alg", "crv", "x", "y", "n", "e",
+	};
+	const struct key_kind *kind = NULL;
+	const char *kty, *crv, *use, *kalg;
+	struct json_object *v = NULL;
+	unsigned long k1 = (unsigned long)i;
+	char b[64];
+	bool shape;
+
+	if (!json_object_is_type(key, json_type_object)) {
+		BAD_JWKS(err, "key %lu is not a JSON object", k1);
+		return false;
+	}
+	kty = mcpauth_json_get_str(key, "kty");
+	crv = mcpauth_json_get_str(key, "crv");
+	use = mcpauth_json_get_str(key, "use");
+	kalg = mcpauth_json_get_str(key, "alg");
+	if (kty == NULL) {
+		BAD_JWKS(err, "key %lu has no \"kty\"", k1);
+		return false;
+	}
+	if (!strcmp(kty, "oct")) {
+		BAD_JWKS(err, "key %lu is a symmetric key (kty oct): "
+			 "private_key_jwt takes public keys only", k1);
+		return false;
+	}
+	for (size_t m = 0; m < sizeof(private_members) /
+				       sizeof(private_members[0]); m++) {
+		if (json_object_object_get_ex(key, private_members[m], NULL)) {
+			BAD_JWKS(err, "key %lu is a private key (it has "
+				 "\"%s\"): give the public keys only; the "
+				 "private ones stay with the client",
+				 k1, private_members[m]);
+			return false;
+		}
+	}
+	for (size_t k = 0; k < sizeof(key_kinds) / sizeof(key_kinds[0]); k++)
+		if (!strcmp(kty, key_kinds[k].kty))
+			kind = &key_kinds[k];
+	if (kind == NULL) {
+		mcpauth_client_text_copy(b, sizeof(b), kty);
+		BAD_JWKS(err, "key %lu: kty \"%s\" is not supported (EC P-256, "
+			 "OKP Ed25519 or RSA)", k1, b);
+		return false;
+	}
+	if (kind->crv != NULL && (crv == NULL || strcmp(crv, kind->crv) != 0)) {
+		BAD_JWKS(err, "key %lu: an %s key must have \"crv\": \"%s\"",
+			 k1, kind->kty, kind->crv);
+		return false;
+	}
+	/* P-256 and Ed25519 coordinates are 32 bytes; RSA at least 2048 bits
+	 * (RFC 7518 §3.3). */
+	if (!strcmp(kind->kty, "EC"))
+		shape = b64_member_len(key, "x") == 32 &&
+			b64_member_len(key, "y") == 32;
+	else if (!strcmp(kind->kty, "OKP"))
+		shape = b64_member_len(key, "x") == 32;
+	else
+		shape = b64_member_len(key, "n") >= 256 &&
+			b64_member_len(key, "e") >= 1 &&
+			b64_member_len(key, "e") <= 8;
+	if (!shape) {
+		BAD_JWKS(err, "key %lu is not a valid %s public key (%s, "
+			 "base64url)", k1, kind->kty,
+			 !strcmp(kind->kty, "EC")    ? "x and y of 32 bytes"
+			 : !strcmp(kind->kty, "OKP") ? "x of 32 bytes"
+				: "n of at least 2048 bits and e");
+		return false;
+	}
+	if (strcmp(kind->alg, alg) != 0) {
+		BAD_JWKS(err, "key %lu (%s%s%s) does not fit %s: it signs with "
+			 "%s", k1, kind->kty, kind->crv ? " " : "",
+			 kind->crv ? kind->crv : "", alg_label, kind->alg);
+		return false;
+	}
+	if (json_object_object_get_ex(key, "alg", &v) &&
+	    (kalg == NULL || strcmp(kalg, alg) != 0)) {
+		if (kalg != NULL)
+			mcpauth_client_text_copy(b, sizeof(b), kalg);
+		BAD_JWKS(err, "key %lu says \"alg\": %s, not %s", k1,
+			 kalg ? b : "(not a string)", alg);
+		return false;
+	}
+	if (json_object_object_get_ex(key, "use", &v) &&
+	    (use == NULL || strcmp(use, "sig") != 0)) {
+		BAD_JWKS(err, "key %lu is not for signatures (\"use\" must be "
+			 "\"sig\" or absent)", k1);
+		return false;
+	}
+	if (json_object_object_get_ex(key, "kid", &v) &&
+	    (!json_object_is_type(v, json_type_string) ||
+	     json_object_get_string_len(v) == 0)) {
+		BAD_JWKS(err, "key %lu: \"kid\" must be a non-empty string",
+			 k1);
+		return false;
+	}
+	for (size_t m = 0; m < sizeof(public_members) /
+				       sizeof(public_members[0]); m++)
+		if (json_object_object_get_ex(key, public_members[m], &v))
+			json_object_object_add(out, public_members[m],
+					       json_object_get(v));
+	return true;
+}
+
+bool mcpauth_client_jwks_parse(const char *text, size_t len, const char *alg,
+			       const char *alg_label, char **out,
+			       size_t *nkeys, struct mcpauth_err *err)
+{
+	struct mcpauth_err jerr = { 0 };
+	struct json_object *root = NULL, *keys = NULL, *res = NULL, *arr;
+	size_t n = 0;
+	bool ok = false;
+
+	if (!mcpauth_json_parse(text, len, "invalid_client_metadata", &root,
+				&jerr)) {
+		BAD_JWKS(err, "not JSON (%s)", jerr.description);
+		goto out;
+	}
+	if (!json_object_is_type(root, json_type_object) ||
+	    !json_object_object_get_ex(root, "keys", &keys) ||
+	    !json_object_is_type(keys, json_type_array) ||
+	    (n = json_object_array_length(keys)) == 0) {
+		BAD_JWKS(err, "not a JWKS: an object with a non-empty \"keys\" "
+			 "array ({\"keys\": [...]})");
+		goto out;
+	}
+	if (n > MCPAUTH_CLIENT_JWKS_MAX_KEYS) {
+		BAD_JWKS(err, "more than %d keys", MCPAUTH_CLIENT_JWKS_MAX_KEYS);
+		goto out;
+	}
+	res = json_object_new_object();
+	arr = json_object_new_array();
+	json_object_object_add(res, "keys", arr);
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *key = json_object_array_get_idx(keys, i);
+		struct json_object *pub = json_object_new_object();
+		const char *kid = mcpauth_json_get_str(key, "kid");
+
+		json_object_array_add(arr, pub);
+		if (!jwks_key(i + 1, key, alg, alg_label, pub, err))
+			goto out;
+		/* A kid names one key: the assertion's kid picks it. */
+		for (size_t k = 0; kid != NULL && k < i; k++) {
+			const char *other = mcpauth_json_get_str(
+				json_object_array_get_idx(keys, k), "kid");
+			if (other != NULL && !strcmp(kid, other)) {
+				BAD_JWKS(err, "keys %lu and %lu have the same "
+					 "kid", (unsigned long)k + 1,
+					 (unsigned long)i + 1);
+				goto out;
+			}
+		}
+	}
+	if ((*out = mcpauth_json_dump(res)) == NULL) {
+		MCPAUTH_ERR_INTERNAL(err, "out of memory");
+		goto out;
+	}
+	*nkeys = n;
+	ok = true;
+out:
+	json_object_put(res);
+	json_object_put(root);
+	return ok;
+}
+
+/* --- Client ID Metadata Documents ---------------------------------------- */
+
+bool mcpauth_client_id_is_url(const char *client_id)
+{
+	/* http too: such a client means a document, and learns why not. */
+	return client_id != NULL && (!strncasecmp(client_id, "https://", 8) ||
+				     !strncasecmp(client_id, "http://", 7));
+}
+
+#define BAD_URL(err, ...) MCPAUTH_ERR((err), 400, "invalid_client", __VA_ARGS__)
+
+/* A path segment that is "." or ".." once %2e is decoded. */
+static bool dot_segment(const char *seg, size_t len)
+{
+	size_t dots = 0;
+
+	for (size_t i = 0; i < len;) {
+		if (seg[i] == '.') {
+			i++;
+		} else if (len - i >= 3 && seg[i] == '%' && seg[i + 1] == '2' &&
+			   (seg[i + 2] == 'e' || seg[i + 2] == 'E')) {
+			i += 3;
+		} else {
+			return false;
+		}
+		dots++;
+	}
+	return dots == 1 || dots == 2;
+}
+
+bool mcpauth_client_document_url_ok(const char *url, char **host,
+				    struct mcpauth_err *err)
+{
+	const char *auth, *path, *end;
+	CURLU *u = NULL;
+	char *h = NULL;
+	bool ok = false;
+
+	if (strncmp(url, "https://", 8) != 0) {
+		BAD_URL(err, "a client_id URL must use https (written in "
+			"lower case)");
+		return false;
+	}
+	for (const char *p = url; *p; p++) {
+		if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f) {
+			BAD_URL(err, "a client_id URL must not have spaces, "
+				"control or non-ASCII characters");
+			return false;
+		}
+	}
+	if (strlen(url) > MCPAUTH_CLIENT_MAX_URI) {
+		BAD_URL(err, "a client_id URL must not be longer than %d "
+			"characters", MCPAUTH_CLIENT_MAX_URI);
+		return false;
+	}
+	if (strchr(url, '#') != NULL) {
+		BAD_URL(err, "a client_id URL must not have a fragment");
+		return false;
+	}
+	auth = url + 8;
+	path = auth + strcspn(auth, "/?");
+	if (memchr(auth, '@', (size_t)(path - auth)) != NULL) {
+		BAD_URL(err, "a client_id URL must not have user information");
+		return false;
+	}
+	end = path + strcspn(path, "?");
+	if (*path != '/' || end - path < 2) {
+		BAD_URL(err, "a client_id URL must have a path "
+			"(https://host/path)");
+		return false;
+	}
+	for (const char *seg = path + 1; seg <= end;) {
+		size_t len = strcspn(seg, "/?");
+		if (seg + len > end)
+			len = (size_t)(end - seg);
+		if (dot_segment(seg, len)) {
+			BAD_URL(err, "a client_id URL must not have . or .. "
+				"path segments");
+			return false;
+		}
+		seg += len + 1;
+	}
+	if ((u = curl_url()) == NULL) {
+		MCPAUTH_ERR_INTERNAL(err, "out of memory");
+		return false;
+	}
+	if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_HOST, &h, 0) != CURLUE_OK ||
+	    *h == '\0') {
+		BAD_URL(err, "a client_id URL must be a valid https URL");
+		goto out;
+	}
+	for (char *c = h; *c; c++)
+		*c = (char)tolower((unsigned char)*c);
+	if (host != NULL && (*host = strdup(h)) == NULL) {
+		MCPAUTH_ERR_INTERNAL(err, "out of memory");
+		goto out;
+	}
+	ok = true;
+out:
+	curl_free(h);
+	curl_url_cleanup(u);
+	return ok;
+}
+
+/* Puts "the client's metadata document: " before a 4xx description. */
+static void doc_err(struct mcpauth_err *err)
+{
+	reword(err, 400, "invalid_client", "the client's metadata document: ");
+}
+
+bool mcpauth_client_from_document(const struct mcpauth_conf *conf,
+				  const char *url, const char *body,
+				  size_t len, struct mcpauth_client *out,
+				  struct mcpauth_err *err)
+{
+	struct mcpauth_err jerr = { 0 };
+	struct json_object *doc = NULL, *v;
+	const char *s;
+	char *jwks = NULL;
+	size_t nkeys = 0;
+	bool ok = false;
+
+	if (!mcpauth_json_parse(body, len, "invalid_client", &doc, &jerr)) {
+		MCPAUTH_ERR(err, 400, "invalid_client", "not JSON (%s)",
+			    jerr.description);
+		goto out;
+	}
+	if (!json_object_is_type(doc, json_type_object)) {
+		MCPAUTH_ERR(err, 400, "invalid_client", "not a JSON object");
+		goto out;
+	}
+	s = mcpauth_json_get_str(doc, "client_id");
+	if (s == NULL || strcmp(s, url) != 0) {
+		MCPAUTH_ERR(err, 400, "invalid_client",
+			    "its client_id is not the URL it was fetched from");
+		goto out;
+	}
+	if (mcpauth_json_get_str(doc, "client_name") == NULL) {
+		MCPAUTH_ERR(err, 400, "invalid_client", "it has no client_name");
+		goto out;
+	}
+	if (member(doc, "redirect_uris") == NULL) {
+		MCPAUTH_ERR(err, 400, "invalid_client",
+			    "it has no redirect_uris");
+		goto out;
+	}
+	if (member(doc, "client_secret") != NULL ||
+	    member(doc, "client_secret_expires_at") != NULL) {
+		MCPAUTH_ERR(err, 400, "invalid_client",
+			    "it must not contain client_secret or "
+			    "client_secret_expires_at");
+		goto out;
+	}
+	if (!mcpauth_client_from_metadata(conf, doc,
+					  MCPAUTH_CLIENT_ORIGIN_DOCUMENT, out,
+					  err))
+		goto out;
+	free(out->jwks);
+	free(out->jwks_uri);
+	out->jwks = out->jwks_uri = NULL;
+	free(out->signing_alg);
+	out->signing_alg = NULL;
+	if (!strcmp(out->auth_method, "private_key_jwt")) {
+		const char *alg = mcpauth_json_get_str(
+			doc, "token_endpoint_auth_signing_alg");
+		const char *uri = mcpauth_json_get_str(doc, "jwks_uri");
+		if (alg == NULL)
+			alg = "ES256";
+		if (strcmp(alg, "ES256") && strcmp(alg, "EdDSA") &&
+		    strcmp(alg, "RS256")) {
+			MCPAUTH_ERR(err, 400, "invalid_client",
+				    "token_endpoint_auth_signing_alg must be "
+				    "ES256, EdDSA or RS256");
+			goto out;
+		}
+		if (uri != NULL && member(doc, "jwks") != NULL) {
+			MCPAUTH_ERR(err, 400, "invalid_client",
+				    "it has both jwks_uri and jwks");
+			goto out;
+		}
+		if (uri != NULL) {
+			if (strncmp(uri, "https://", 8) != 0 ||
+			    strlen(uri) > MCPAUTH_CLIENT_MAX_URI) {
+				MCPAUTH_ERR(err, 400, "invalid_client",
+					    "jwks_uri must be an https URL");
+				goto out;
+			}
+			out->jwks_uri = strdup(uri);
+		} else if ((v = member(doc, "jwks")) != NULL) {
+			const char *text = json_object_to_json_string_ext(
+				v, JSON_C_TO_STRING_PLAIN);
+			if (!mcpauth_client_jwks_parse(text, strlen(text), alg,
+						       alg, &jwks, &nkeys,
+						       err)) {
+				reword(err, 400, "invalid_client", "jwks: ");
+				goto out;
+			}
+			out->jwks = jwks;
+			jwks = NULL;
+		} else {
+			MCPAUTH_ERR(err, 400, "invalid_client",
+				    "private_key_jwt needs jwks_uri or jwks");
+			goto out;
+		}
+		out->signing_alg = strdup(alg);
+		if (out->signing_alg == NULL ||
+		    (uri != NULL && out->jwks_uri == NULL)) {
+			MCPAUTH_ERR_INTERNAL(err, "out of memory");
+			goto out;
+		}
+	}
+	ok = true;
+out:
+	if (!ok)
+		doc_err(err);
+	free(jwks);
+	json_object_put(doc);
+	return ok;
+}
+
+bool mcpauth_client_document_fetch(struct mcpauth_store *store,
+				   const struct mcpauth_conf *conf,
+				   const char *url, const char *address,
+				   long long now, struct mcpauth_client **out,
+				   struct mcpauth_err *err)
+{
+	struct mcpauth_client *c = NULL;
+	struct mcpauth_fetch *f = NULL;
+	char *host = NULL, key[300], name[MCPAUTH_CLIENT_MAX_NAME + 1] = "";
+	bool ok = false, audited = false;
+
+	if (!mcpauth_client_document_url_ok(url, &host, err) ||
+	    !fetch_allowed(store, conf, url, now, key, err))
+		goto out;
+	audited = true;
+	if (!mcpauth_fetch_get(conf, url, (size_t)conf->metadata_document_max_size,
+			       &f, err)) {
+		doc_err(err);
+		goto out;
+	}
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		MCPAUTH_ERR_INTERNAL(err, "out of memory");
+		goto out;
+	}
+	if (!mcpauth_client_from_document(conf, url, f->body, f->len, c, err))
+		goto out;
+	c->client_id = strdup(url);
+	c->source = strdup("metadata_document");
+	if (c->client_id == NULL || c->source == NULL) {
+		MCPAUTH_ERR_INTERNAL(err, "out of memory");
+		goto out;
+	}
+	c->created_at = c->updated_at = now;
+	c->document_fetched_at = now;
+	c->document_expires_at = mcpauth_client_cache_until(f->max_age, now);
+	if (c->client_name != NULL)
+		mcpauth_client_text_copy(name, sizeof(name), c->client_name);
+	if (!mcpauth_store_client_document_save(store, c, err))
+		goto out;
+	mcpauth_client_free(c);
+	c = NULL;
+	/* Read back: keys cached from an unchanged jwks_uri stay. */
+	if (!mcpauth_store_client_get(store, url, &c, err))
+		goto out;
+	if (c == NULL) {
+		MCPAUTH_ERR_INTERNAL(err, "the client vanished after saving");
+		goto out;
+	}
+	*out = c;
+	c = NULL;
+	ok = true;
+out:
+	if (audited)
+		fetch_audit(store, url, address, name, key, "metadata document",
+			    now, ok, err);
+	free(host);
+	mcpauth_client_free(c);
+	mcpauth_fetch_free(f);
 	return ok;
 }

@@ -57,6 +57,11 @@ struct mcpauth_client {
 	char *signing_alg; /* private_key_jwt: its one algorithm */
 	char *previous_secret_hash;      /* after a rotation, or NULL */
 	long long previous_secret_until; /* ... valid until then */
+	char *jwks_uri;    /* private_key_jwt: where the keys are, or NULL */
+	long long jwks_fetched_at; /* jwks came from jwks_uri then; 0 never */
+	long long jwks_expires_at; /* ... and is fetched again after */
+	long long document_fetched_at; /* metadata_document clients */
+	long long document_expires_at;
 };
 
 void mcpauth_client_free(struct mcpauth_client *client);
@@ -70,6 +75,9 @@ enum mcpauth_client_origin {
 	 * keep a secret method after confidential_registration is turned
 	 * off. */
 	MCPAUTH_CLIENT_ORIGIN_DYNAMIC_CONFIDENTIAL,
+	/* A Client ID Metadata Document: none or private_key_jwt, never a
+	 * secret. */
+	MCPAUTH_CLIENT_ORIGIN_DOCUMENT,
 };
 
 /*
@@ -167,11 +175,92 @@ bool mcpauth_client_secret_ok(const struct mcpauth_client *client,
  * - A disabled client fails whatever it presents; after a secret rotation
  *   the old secret works until previous_secret_until.
  */
+/* At most this many keys in a client's JWKS. */
+#define MCPAUTH_CLIENT_JWKS_MAX_KEYS 10
+
+/*
+ * Checks a private_key_jwt client's JWKS (RFC 7517 §5): an object with a
+ * non-empty "keys" array of at most MCPAUTH_CLIENT_JWKS_MAX_KEYS public
+ * keys, each of the type alg verifies with (EC P-256: ES256, OKP Ed25519:
+ * EdDSA, RSA of 2048 bits or more: RS256), never a private or symmetric
+ * key, kids unique. *out is a new JWKS of the keys' public members (free);
+ * *nkeys their number. alg_label names the algorithm in the message when a
+ * key does not fit ("--alg ES256"). Errors: 400 invalid_client_metadata,
+ * "key N ..." descriptions.
+ */
+bool mcpauth_client_jwks_parse(const char *text, size_t len, const char *alg,
+			       const char *alg_label, char **out,
+			       size_t *nkeys, struct mcpauth_err *err);
+
+/*
+ * Fetched keys and documents are used for their max-age (fetch.c), kept
+ * between MIN and MAX seconds, DEFAULT without cache headers; never reused
+ * after no-store or no-cache. An assertion no cached key verifies fetches
+ * the keys again at most every JWKS_REFETCH seconds.
+ */
+#define MCPAUTH_CLIENT_CACHE_MIN 300
+#define MCPAUTH_CLIENT_CACHE_MAX 86400
+#define MCPAUTH_CLIENT_CACHE_DEFAULT 3600
+#define MCPAUTH_CLIENT_JWKS_REFETCH 60
+
+/* Until when something fetched with that max_age (-1: none) is used. */
+long long mcpauth_client_cache_until(long max_age, long long now);
+
 bool mcpauth_client_authenticate(struct mcpauth_store *store,
 				 const struct mcpauth_conf *conf,
 				 const char *authorization,
 				 const struct mcpauth_form *form,
 				 long long now, struct mcpauth_client **out,
 				 struct mcpauth_err *err);
+
+/* --- Client ID Metadata Documents (draft-ietf-oauth-client-id-metadata-document) */
+
+/*
+ * True when client_id is an http(s) URL: meant as a metadata document's
+ * address (mcpauth_client_document_url_ok then refuses http).
+ */
+bool mcpauth_client_id_is_url(const char *client_id);
+
+/*
+ * Checks a client_id URL before anything is fetched (draft §3): https, a
+ * path other than "/", no fragment, no user information, no "." or ".."
+ * segments (%2e spelled too), at most MCPAUTH_CLIENT_MAX_URI characters.
+ * *host (may be NULL) gets its host, lower case (free it). Errors: 400
+ * invalid_client, "a client_id URL must ...".
+ */
+bool mcpauth_client_document_url_ok(const char *url, char **host,
+				    struct mcpauth_err *err);
+
+/*
+ * Validates a fetched metadata document for url and fills *out as
+ * mcpauth_client_from_metadata does: client_id must be url exactly,
+ * client_name and redirect_uris are required, no client_secret, no secret
+ * methods, no client_credentials; private_key_jwt takes jwks_uri (https)
+ * or jwks and token_endpoint_auth_signing_alg (default ES256). Errors:
+ * 400 invalid_client, "the client's metadata document: ...".
+ */
+bool mcpauth_client_from_document(const struct mcpauth_conf *conf,
+				  const char *url, const char *body,
+				  size_t len, struct mcpauth_client *out,
+				  struct mcpauth_err *err);
+
+/* Metadata document fetches per host are limited per this many seconds. */
+#define MCPAUTH_CLIENT_FETCH_WINDOW 600
+
+/*
+ * Fetches the metadata document at url (fetch.c, at most
+ * conf->metadata_document_max_size bytes), validates it
+ * (mcpauth_client_from_document) and stores the client with its cache
+ * times (mcpauth_client_cache_until); *out is the stored client (free).
+ * At most conf->metadata_document_fetch_limit fetches per host per
+ * MCPAUTH_CLIENT_FETCH_WINDOW (429 temporarily_unavailable); each fetch is
+ * an audit row (event fetch, rate_key "fetch:<host>"). Failures are never
+ * cached: the stored row, if any, stays as it was.
+ */
+bool mcpauth_client_document_fetch(struct mcpauth_store *store,
+				   const struct mcpauth_conf *conf,
+				   const char *url, const char *address,
+				   long long now, struct mcpauth_client **out,
+				   struct mcpauth_err *err);
 
 #endif

@@ -6,6 +6,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+
+#include <arpa/inet.h>
+#include <sys/socket.h>
 
 #include <curl/curl.h>
 
@@ -256,6 +260,184 @@ static bool parse_url(struct parser *p, const char *value, char **url,
 	return ok;
 }
 
+/*
+ * fetch_allow: host names, or addresses with an optional prefix length
+ * ("127.0.0.1", "10.1.0.0/16", "::1", "docs.internal"), space separated.
+ */
+/*
+ * Host names, space separated: "example.com", or ".example.com" /
+ * "*.example.com" for every name under it. Stored lower case, "*." as ".".
+ */
+static bool parse_hosts(struct parser *p, const char *value, char ***dst,
+			size_t *count)
+{
+	char **list = NULL;
+	size_t n = 0;
+
+	if (!parse_scopes(p, value, &list, &n))
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char *h = list[i], *d = h;
+		size_t len;
+		if (!strncmp(h, "*.", 2))
+			memmove(h, h + 1, strlen(h));
+		len = strlen(h);
+		if (len > 1 && h[len - 1] == '.')
+			h[--len] = '\0';
+		for (; *d; d++) {
+			*d = (char)tolower((unsigned char)*d);
+			if (!isalnum((unsigned char)*d) && *d != '-' &&
+			    *d != '.')
+				len = 0;
+		}
+		if (len == 0 || !strcmp(h, ".")) {
+			char bad[64];
+			snprintf(bad, sizeof(bad), "%s", h);
+			for (size_t k = 0; k < n; k++)
+				free(list[k]);
+			free(list);
+			FAIL(p, "'%s' is not a host name (example.com, or "
+				".example.com for its subdomains)", bad);
+		}
+	}
+	for (size_t i = 0; i < *count; i++)
+		free((*dst)[i]);
+	free(*dst);
+	*dst = list;
+	*count = n;
+	return true;
+}
+
+bool mcpauth_conf_host_listed(char *const *list, size_t n, const char *host)
+{
+	size_t hl = strlen(host);
+
+	if (hl > 0 && host[hl - 1] == '.')
+		hl--;
+	for (size_t i = 0; i < n; i++) {
+		const char *e = list[i];
+		size_t el = strlen(e);
+		if (e[0] == '.') {
+			if (hl > el && !strncasecmp(host + hl - el, e, el))
+				return true;
+		} else if (hl == el && !strncasecmp(host, e, el)) {
+			return true;
+		}
+	}
+	return false;
+}
+
+static const unsigned char V4MAPPED[12] = { 0, 0, 0, 0, 0, 0,
+					     0, 0, 0, 0, 0xff, 0xff };
+
+static bool parse_allow(struct parser *p, const char *value,
+			struct mcpauth_conf *c)
+{
+	char *copy = strdup(value), *save = NULL;
+	bool ok = false;
+
+	if (copy == NULL)
+		FAIL(p, "out of memory");
+	for (char *t = strtok_r(copy, " \t", &save); t != NULL;
+	     t = strtok_r(NULL, " \t", &save)) {
+		struct mcpauth_conf_allow a = { 0 }, *na;
+		char *slash = strchr(t, '/'), *end;
+		size_t len;
+
+		if (slash != NULL)
+			*slash = '\0';
+		if (inet_pton(AF_INET, t, a.addr) == 1) {
+			a.family = AF_INET;
+			a.bits = 32;
+		} else if (inet_pton(AF_INET6, t, a.addr) == 1) {
+			a.family = AF_INET6;
+			a.bits = 128;
+		}
+		if (slash != NULL) {
+			long bits;
+			errno = 0;
+			bits = strtol(slash + 1, &end, 10);
+			if (a.family == 0 || !isdigit((unsigned char)slash[1]) ||
+			    *end != '\0' || errno != 0 || bits < 0 ||
+			    bits > (long)a.bits) {
+				MCPAUTH_ERR(p->err, 500, "server_error",
+					    "%s:%d: key '%s': '%s/%s' is not an "
+					    "address range", p->file, p->line,
+					    p->key, t, slash + 1);
+				goto out;
+			}
+			a.bits = (unsigned)bits;
+		}
+		/* ::ffff:a.b.c.d is matched as the IPv4 address it maps. */
+		if (a.family == AF_INET6 && !memcmp(a.addr, V4MAPPED, 12)) {
+			if (a.bits < 96) {
+				MCPAUTH_ERR(p->err, 500, "server_error",
+					    "%s:%d: key '%s': '%s/%u' mixes "
+					    "IPv4-mapped and other addresses",
+					    p->file, p->line, p->key, t,
+					    a.bits);
+				goto out;
+			}
+			memmove(a.addr, a.addr + 12, 4);
+			memset(a.addr + 4, 0, 12);
+			a.family = AF_INET;
+			a.bits -= 96;
+		}
+		if (a.family == 0) {
+			/* A host name, compared with the URL's host. A last
+			 * label of digits (or 0x...) is an address curl
+			 * rewrites ("127.1"): such names would never match. */
+			const char *last;
+			len = strlen(t);
+			if (len > 0 && t[len - 1] == '.')
+				t[--len] = '\0';
+			for (char *h = t; *h; h++) {
+				*h = (char)tolower((unsigned char)*h);
+				if (!isalnum((unsigned char)*h) && *h != '-' &&
+				    *h != '.')
+					len = 0;
+			}
+			last = strrchr(t, '.') != NULL ? strrchr(t, '.') + 1 : t;
+			if (len > 0 && (strspn(last, "0123456789") ==
+						strlen(last) ||
+					!strncmp(last, "0x", 2))) {
+				MCPAUTH_ERR(p->err, 500, "server_error",
+					    "%s:%d: key '%s': '%s' is no host "
+					    "name; write an IPv4 address as "
+					    "four decimal numbers (a.b.c.d)",
+					    p->file, p->line, p->key, t);
+				goto out;
+			}
+			if (len == 0 || len > 253) {
+				MCPAUTH_ERR(p->err, 500, "server_error",
+					    "%s:%d: key '%s': '%s' is neither "
+					    "a host name nor an address",
+					    p->file, p->line, p->key, t);
+				goto out;
+			}
+			if ((a.host = strdup(t)) == NULL) {
+				MCPAUTH_ERR(p->err, 500, "server_error",
+					    "out of memory");
+				goto out;
+			}
+		}
+		na = realloc(c->fetch_allow,
+			     (c->nfetch_allow + 1) * sizeof(*na));
+		if (na == NULL) {
+			free(a.host);
+			MCPAUTH_ERR(p->err, 500, "server_error",
+				    "out of memory");
+			goto out;
+		}
+		c->fetch_allow = na;
+		na[c->nfetch_allow++] = a;
+	}
+	ok = true;
+out:
+	free(copy);
+	return ok;
+}
+
 static void resource_clear(struct mcpauth_resource *r)
 {
 	free(r->url);
@@ -351,6 +533,26 @@ static bool global_key(struct parser *p, struct mcpauth_conf *c,
 		return parse_bool(p, value, &c->client_credentials);
 	if (!strcmp(key, "private_key_jwt"))
 		return parse_bool(p, value, &c->private_key_jwt);
+	if (!strcmp(key, "fetch_allow"))
+		return parse_allow(p, value, c);
+	if (!strcmp(key, "fetch_ca_file"))
+		return parse_path(p, value, &c->fetch_ca_file);
+	if (!strcmp(key, "fetch_timeout"))
+		return parse_duration(p, value, 1, 60, &c->fetch_timeout);
+	if (!strcmp(key, "metadata_document_max_size"))
+		return parse_number(p, value, "k", size_mult, 512, 64 * 1024,
+				    &c->metadata_document_max_size);
+	if (!strcmp(key, "metadata_document_fetch_limit"))
+		return parse_number(p, value, "", NULL, 0, 1000000L,
+				    &c->metadata_document_fetch_limit);
+	if (!strcmp(key, "metadata_document_trusted_hosts"))
+		return parse_hosts(p, value,
+				   &c->metadata_document_trusted_hosts,
+				   &c->nmetadata_document_trusted_hosts);
+	if (!strcmp(key, "metadata_document_denied_hosts"))
+		return parse_hosts(p, value,
+				   &c->metadata_document_denied_hosts,
+				   &c->nmetadata_document_denied_hosts);
 	if (!strcmp(key, "default_resource"))
 		return set_str(default_res, value);
 	FAIL(p, "unknown key");
@@ -532,6 +734,10 @@ bool mcpauth_conf_load(const char *path, struct mcpauth_conf **out,
 	c->audit_retention = 365L * 86400;
 	c->session_lifetime = 8L * 3600;
 	c->refresh_grace = 30;
+	c->fetch_timeout = 5;
+	c->metadata_document_max_size = 5 * 1024;
+	c->metadata_document_fetch_limit = 60;
+	c->client_id_metadata_documents = true;
 	if (c->file == NULL || !set_str(&c->signing_alg, "ES256") ||
 	    !set_str(&c->database,
 		     MCPAUTH_LOCALSTATEDIR "/lib/mcpauth/mcpauth.db") ||
@@ -649,6 +855,16 @@ void mcpauth_conf_free(struct mcpauth_conf *conf)
 	free(conf->key_dir);
 	free(conf->signing_alg);
 	free(conf->www_dir);
+	for (size_t i = 0; i < conf->nfetch_allow; i++)
+		free(conf->fetch_allow[i].host);
+	free(conf->fetch_allow);
+	free(conf->fetch_ca_file);
+	for (size_t i = 0; i < conf->nmetadata_document_trusted_hosts; i++)
+		free(conf->metadata_document_trusted_hosts[i]);
+	free(conf->metadata_document_trusted_hosts);
+	for (size_t i = 0; i < conf->nmetadata_document_denied_hosts; i++)
+		free(conf->metadata_document_denied_hosts[i]);
+	free(conf->metadata_document_denied_hosts);
 	for (size_t i = 0; i < conf->nresources; i++)
 		resource_clear(&conf->resources[i]);
 	free(conf->resources);

@@ -25,6 +25,18 @@ struct mcpauth_resource {
 	size_t nintrospection_clients;
 };
 
+/*
+ * An entry of fetch_allow: a host name (host != NULL, lower case, no
+ * trailing dot) or an address range (family AF_INET or AF_INET6, the first
+ * bits of addr; IPv4 in the first 4 bytes).
+ */
+struct mcpauth_conf_allow {
+	char *host;
+	int family;
+	unsigned char addr[16];
+	unsigned bits;
+};
+
 /* Owned by the caller: free with mcpauth_conf_free. */
 struct mcpauth_conf {
 	char *file;        /* the file read */
@@ -57,6 +69,19 @@ struct mcpauth_conf {
 	bool client_id_metadata_documents;
 	bool client_credentials;
 	bool private_key_jwt;
+	/* outbound requests (fetch.c): documents clients point us to */
+	struct mcpauth_conf_allow *fetch_allow; /* exempt from the address
+						   refusal; may be empty */
+	size_t nfetch_allow;
+	char *fetch_ca_file;      /* PEM CAs instead of the system's, or NULL */
+	long fetch_timeout;       /* seconds for a whole request */
+	long metadata_document_max_size; /* bytes of a client ID document */
+	long metadata_document_fetch_limit; /* per host per 10 min, 0: none */
+	/* host names: "example.com", or ".example.com" for its subdomains */
+	char **metadata_document_trusted_hosts; /* no localhost warning */
+	size_t nmetadata_document_trusted_hosts;
+	char **metadata_document_denied_hosts;  /* refused, never fetched */
+	size_t nmetadata_document_denied_hosts;
 	char *default_resource; /* borrowed from resources[i].url, or NULL */
 	struct mcpauth_resource *resources;
 	size_t nresources;
@@ -91,6 +116,12 @@ bool mcpauth_conf_duration(const char *value, long max, long *out);
 
 /* The issuer followed by suffix ("/token"), a new string (free), or NULL. */
 char *mcpauth_conf_url(const struct mcpauth_conf *conf, const char *suffix);
+
+/*
+ * True when host (any case, a final dot ignored) is in list: equal to an
+ * entry, or under an entry written ".example.com" (or "*.example.com").
+ */
+bool mcpauth_conf_host_listed(char *const *list, size_t n, const char *host);
 
 /* True when scope is one of mcpauth_conf_scopes. */
 bool mcpauth_conf_scope_offered(const struct mcpauth_conf *conf,

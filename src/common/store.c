@@ -36,6 +36,11 @@ enum stmt {
 	ST_CLIENT_SET_SECRET,
 	ST_CLIENT_SET_DISABLED,
 	ST_CLIENT_SET_KEYS,
+	ST_CLIENT_JWKS_FETCHED,
+	ST_CLIENT_DOC_PENDING,
+	ST_CLIENT_DOC_SAVE,
+	ST_RATE_FETCH,
+	ST_GC_PENDING_DOCS,
 	ST_JTI_EXPIRE,
 	ST_JTI_INSERT,
 	ST_CLIENT_LIST,
@@ -134,7 +139,9 @@ enum stmt {
 /* Columns added by later migrations, read and written after CLIENT_COLUMNS. */
 #define CLIENT_MORE                                                        \
 	"first_party, disabled_at, allowed_resources, jwks, signing_alg, "  \
-	"previous_secret_hash, previous_secret_until"
+	"previous_secret_hash, previous_secret_until, jwks_uri, "          \
+	"jwks_fetched_at, jwks_expires_at, document_fetched_at, "          \
+	"document_expires_at"
 
 #define CLIENT_COLUMNS                                                     \
 	"client_id, source, client_name, token_endpoint_auth_method, "     \
@@ -191,7 +198,8 @@ static const char *const stmt_sql[ST_COUNT] = {
 		"INSERT INTO clients (" CLIENT_COLUMNS ", " CLIENT_MORE
 		") VALUES (?1, ?2, ?3, "
 		"?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, "
-		"?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26)",
+		"?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, "
+		"?29, ?30, ?31)",
 	[ST_CLIENT_GET] = "SELECT " CLIENT_COLUMNS ", " CLIENT_MORE
 			  " FROM clients WHERE client_id = ?1",
 	[ST_CLIENT_LIST] = "SELECT " CLIENT_COLUMNS ", " CLIENT_MORE
@@ -204,8 +212,58 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_CLIENT_SET_DISABLED] =
 		"UPDATE clients SET disabled_at = ?2 WHERE client_id = ?1",
 	[ST_CLIENT_SET_KEYS] =
-		"UPDATE clients SET jwks = ?2, signing_alg = ?3 "
+		"UPDATE clients SET jwks = ?2, signing_alg = ?3, jwks_uri = ?4, "
+		"jwks_fetched_at = ?5, jwks_expires_at = ?6 "
 		"WHERE client_id = ?1",
+	[ST_CLIENT_JWKS_FETCHED] =
+		"UPDATE clients SET jwks = ?2, jwks_fetched_at = ?3, "
+		"jwks_expires_at = ?4 WHERE client_id = ?1 AND jwks_uri = ?5",
+	/* A metadata document client not fetched yet (NULL
+	 * document_fetched_at): its authorization request waits for the
+	 * user's sign-in before anything is fetched. */
+	[ST_CLIENT_DOC_PENDING] =
+		"INSERT OR IGNORE INTO clients (" CLIENT_COLUMNS ", " CLIENT_MORE
+		") VALUES (?1, ?2, ?3, "
+		"?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, "
+		"?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, "
+		"?29, ?30, ?31)",
+	/* Keys fetched from an unchanged jwks_uri stay cached. */
+	[ST_CLIENT_DOC_SAVE] =
+		"INSERT INTO clients (" CLIENT_COLUMNS ", " CLIENT_MORE
+		") VALUES (?1, ?2, ?3, "
+		"?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, "
+		"?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, "
+		"?29, ?30, ?31) ON CONFLICT (client_id) DO UPDATE SET "
+		"client_name = excluded.client_name, "
+		"token_endpoint_auth_method = "
+		"excluded.token_endpoint_auth_method, "
+		"application_type = excluded.application_type, "
+		"redirect_uris = excluded.redirect_uris, "
+		"grant_types = excluded.grant_types, scope = excluded.scope, "
+		"software_id = excluded.software_id, "
+		"software_version = excluded.software_version, "
+		"metadata = excluded.metadata, updated_at = excluded.updated_at, "
+		"signing_alg = excluded.signing_alg, "
+		"jwks = CASE WHEN excluded.jwks_uri IS NOT NULL AND "
+		"excluded.jwks_uri IS clients.jwks_uri THEN clients.jwks "
+		"ELSE excluded.jwks END, "
+		"jwks_fetched_at = CASE WHEN excluded.jwks_uri IS NOT NULL AND "
+		"excluded.jwks_uri IS clients.jwks_uri THEN "
+		"clients.jwks_fetched_at END, "
+		"jwks_expires_at = CASE WHEN excluded.jwks_uri IS NOT NULL AND "
+		"excluded.jwks_uri IS clients.jwks_uri THEN "
+		"clients.jwks_expires_at END, "
+		"jwks_uri = excluded.jwks_uri, "
+		"document_fetched_at = excluded.document_fetched_at, "
+		"document_expires_at = excluded.document_expires_at "
+		"WHERE clients.source = 'metadata_document'",
+	/* ?1 key, ?2 since: every fetch for one host counts. */
+	[ST_RATE_FETCH] =
+		"SELECT count(*), coalesce(min(at), 0), 0 FROM audit_log "
+		"WHERE rate_key = ?1 AND event = 'fetch' AND at >= ?2",
+	[ST_GC_PENDING_DOCS] =
+		"DELETE FROM clients WHERE source = 'metadata_document' AND "
+		"document_fetched_at IS NULL AND created_at <= ?1 - 3600",
 	[ST_JTI_EXPIRE] = "DELETE FROM assertion_jtis WHERE expires_at <= ?1",
 	[ST_JTI_INSERT] =
 		"INSERT OR IGNORE INTO assertion_jtis (client_id, jti, "
@@ -1012,8 +1070,9 @@ bool mcpauth_store_rate_count(struct mcpauth_store *store,
 	if (not_ready(store, err))
 		return false;
 	return rate_count(store,
-			  kind == MCPAUTH_RATE_REGISTER ? ST_RATE_REGISTER
-							: ST_RATE_MANAGE,
+			  kind == MCPAUTH_RATE_REGISTER	     ? ST_RATE_REGISTER
+			  : kind == MCPAUTH_RATE_FETCH ? ST_RATE_FETCH
+						       : ST_RATE_MANAGE,
 			  rate, count, limited, err);
 }
 
@@ -1032,7 +1091,7 @@ static char *uris_json(const struct mcpauth_client *c)
 	return s;
 }
 
-/* Binds CLIENT_COLUMNS then CLIENT_MORE in their order, ?1 to ?26. */
+/* Binds CLIENT_COLUMNS then CLIENT_MORE in their order, ?1 to ?31. */
 static void bind_client(sqlite3_stmt *st, const struct mcpauth_client *c,
 			const char *uris)
 {
@@ -1063,6 +1122,11 @@ static void bind_client(sqlite3_stmt *st, const struct mcpauth_client *c,
 	bind_str(st, 24, c->signing_alg);
 	bind_str(st, 25, c->previous_secret_hash);
 	bind_time(st, 26, c->previous_secret_until);
+	bind_str(st, 27, c->jwks_uri);
+	bind_time(st, 28, c->jwks_fetched_at);
+	bind_time(st, 29, c->jwks_expires_at);
+	bind_time(st, 30, c->document_fetched_at);
+	bind_time(st, 31, c->document_expires_at);
 }
 
 static char *col_str(sqlite3_stmt *st, int i, bool *oom)
@@ -1113,6 +1177,11 @@ static struct mcpauth_client *read_client(sqlite3_stmt *st)
 	c->signing_alg = col_str(st, 23, &oom);
 	c->previous_secret_hash = col_str(st, 24, &oom);
 	c->previous_secret_until = col_time(st, 25);
+	c->jwks_uri = col_str(st, 26, &oom);
+	c->jwks_fetched_at = col_time(st, 27);
+	c->jwks_expires_at = col_time(st, 28);
+	c->document_fetched_at = col_time(st, 29);
+	c->document_expires_at = col_time(st, 30);
 	if (json_object_is_type(uris, json_type_array)) {
 		size_t n = json_object_array_length(uris);
 		c->redirect_uris = calloc(n + 1, sizeof(char *));
@@ -2449,7 +2518,7 @@ bool mcpauth_store_gc_tokens(struct mcpauth_store *store, long long now,
 {
 	static const enum stmt gc[] = {
 		ST_GC_SESSIONS, ST_GC_AUTHZ, ST_GC_CODES, ST_GC_REFRESH,
-		ST_GC_ACCESS,
+		ST_GC_ACCESS, ST_GC_PENDING_DOCS,
 	};
 	long n = 0;
 
@@ -2519,20 +2588,44 @@ bool mcpauth_store_client_set_disabled(struct mcpauth_store *store,
 }
 
 bool mcpauth_store_client_set_keys(struct mcpauth_store *store,
-				   const char *client_id, const char *jwks,
-				   const char *alg, bool *found,
-				   struct mcpauth_err *err)
+				   const struct mcpauth_client *keys,
+				   bool *found, struct mcpauth_err *err)
 {
 	sqlite3_stmt *st;
 
 	if (not_ready(store, err))
 		return false;
 	st = store->stmt[ST_CLIENT_SET_KEYS];
-	bind_str(st, 1, client_id);
-	bind_str(st, 2, jwks);
-	bind_str(st, 3, alg);
+	bind_str(st, 1, keys->client_id);
+	bind_str(st, 2, keys->jwks);
+	bind_str(st, 3, keys->signing_alg);
+	bind_str(st, 4, keys->jwks_uri);
+	bind_time(st, 5, keys->jwks_fetched_at);
+	bind_time(st, 6, keys->jwks_expires_at);
 	return update_client(store, st, "replacing a client's keys", found,
 			     err);
+}
+
+bool mcpauth_store_client_jwks_fetched(struct mcpauth_store *store,
+				       const char *client_id,
+				       const char *jwks_uri, const char *jwks,
+				       long long fetched_at,
+				       long long expires_at,
+				       struct mcpauth_err *err)
+{
+	sqlite3_stmt *st;
+	bool found = false;
+
+	if (not_ready(store, err))
+		return false;
+	st = store->stmt[ST_CLIENT_JWKS_FETCHED];
+	bind_str(st, 1, client_id);
+	bind_str(st, 2, jwks);
+	sqlite3_bind_int64(st, 3, fetched_at);
+	sqlite3_bind_int64(st, 4, expires_at);
+	bind_str(st, 5, jwks_uri);
+	return update_client(store, st, "caching a client's fetched keys",
+			     &found, err);
 }
 
 bool mcpauth_store_assertion_jti(struct mcpauth_store *store,
@@ -2813,4 +2906,43 @@ fail:
 	*refresh = *access = 0;
 	rollback(store);
 	return false;
+}
+
+/* Binds client to st (CLIENT_COLUMNS, CLIENT_MORE) and steps it. */
+static bool write_client(struct mcpauth_store *store, enum stmt s,
+			 const struct mcpauth_client *client,
+			 const char *what, struct mcpauth_err *err)
+{
+	sqlite3_stmt *st = store->stmt[s];
+	char *uris = uris_json(client);
+	bool ok;
+
+	if (uris == NULL) {
+		MCPAUTH_ERR_INTERNAL(err, "out of memory");
+		return false;
+	}
+	bind_client(st, client, uris);
+	ok = step_done(store, st, what, err);
+	free(uris);
+	return ok;
+}
+
+bool mcpauth_store_client_document_pending(struct mcpauth_store *store,
+					   const struct mcpauth_client *client,
+					   struct mcpauth_err *err)
+{
+	if (not_ready(store, err))
+		return false;
+	return write_client(store, ST_CLIENT_DOC_PENDING, client,
+			    "adding a metadata document client", err);
+}
+
+bool mcpauth_store_client_document_save(struct mcpauth_store *store,
+					const struct mcpauth_client *client,
+					struct mcpauth_err *err)
+{
+	if (not_ready(store, err))
+		return false;
+	return write_client(store, ST_CLIENT_DOC_SAVE, client,
+			    "saving a metadata document client", err);
 }

@@ -142,6 +142,8 @@ enum mcpauth_rate_kind {
 	MCPAUTH_RATE_REGISTER,
 	/* refused reads, updates and deletes (RFC 7592 token guessing) */
 	MCPAUTH_RATE_MANAGE_REFUSED,
+	/* outbound fetches (audit rows of event fetch) for one host */
+	MCPAUTH_RATE_FETCH,
 };
 
 /*
@@ -562,11 +564,42 @@ bool mcpauth_store_client_set_disabled(struct mcpauth_store *store,
 				       const char *client_id, long long at,
 				       bool *found, struct mcpauth_err *err);
 
-/* Replaces a private_key_jwt client's JWKS and algorithm. *found. */
+/*
+ * Replaces a private_key_jwt client's keys: jwks, signing_alg, jwks_uri,
+ * jwks_fetched_at and jwks_expires_at of keys (for keys->client_id).
+ * *found.
+ */
 bool mcpauth_store_client_set_keys(struct mcpauth_store *store,
-				   const char *client_id, const char *jwks,
-				   const char *alg, bool *found,
-				   struct mcpauth_err *err);
+				   const struct mcpauth_client *keys,
+				   bool *found, struct mcpauth_err *err);
+
+/*
+ * Adds a metadata document client not fetched yet (source
+ * metadata_document, document_fetched_at 0) unless the client_id exists.
+ */
+bool mcpauth_store_client_document_pending(struct mcpauth_store *store,
+					   const struct mcpauth_client *client,
+					   struct mcpauth_err *err);
+
+/*
+ * Stores a freshly fetched metadata document client: inserted, or its
+ * metadata, keys and document times replaced (only ever a row of source
+ * metadata_document). Keys cached from an unchanged jwks_uri are kept.
+ */
+bool mcpauth_store_client_document_save(struct mcpauth_store *store,
+					const struct mcpauth_client *client,
+					struct mcpauth_err *err);
+
+/*
+ * Caches the keys fetched from a client's jwks_uri, unless the client's
+ * jwks_uri changed meanwhile (then nothing is written).
+ */
+bool mcpauth_store_client_jwks_fetched(struct mcpauth_store *store,
+				       const char *client_id,
+				       const char *jwks_uri, const char *jwks,
+				       long long fetched_at,
+				       long long expires_at,
+				       struct mcpauth_err *err);
 
 /*
  * Records a client assertion's jti, kept until expires_at: *fresh is false

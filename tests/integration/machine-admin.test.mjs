@@ -314,9 +314,9 @@ describe('mcpauth-admin client add, rotate-secret, keys, disable, enable', () =>
       [['--grant', 'refresh_token'], /--grant is client_credentials or authorization_code/],
       [[...cc, '--auth', 'none'], /a client_credentials client must authenticate: .*not none/],
       [[...cc, '--auth', 'client_secret_jwt'], /--auth is client_secret_basic, client_secret_post, private_key_jwt or none/],
-      [[...cc, '--auth', 'private_key_jwt'], /--auth private_key_jwt needs --jwks FILE/],
-      [[...cc, '--jwks', files.ed], /--jwks and --alg are for --auth private_key_jwt/],
-      [[...cc, '--alg', 'ES256'], /--jwks and --alg are for --auth private_key_jwt/],
+      [[...cc, '--auth', 'private_key_jwt'], /--auth private_key_jwt needs --jwks FILE or --jwks-uri URL/],
+      [[...cc, '--jwks', files.ed], /--jwks, --jwks-uri and --alg are for --auth private_key_jwt/],
+      [[...cc, '--alg', 'ES256'], /--jwks, --jwks-uri and --alg are for --auth private_key_jwt/],
       [[...cc, '--alg', 'HS256'], /--alg must be ES256, EdDSA or RS256/],
       [[...cc, '--alg', 'none'], /--alg must be ES256, EdDSA or RS256/],
       [[...cc, '--resource', `${ISSUER}/nope`], /unknown resource 'http:\/\/127\.0\.0\.1:8994\/nope': not the url of a \[resource\]/],
@@ -505,7 +505,7 @@ describe('mcpauth-admin client add, rotate-secret, keys, disable, enable', () =>
     const id = rows(inst, "SELECT client_id FROM clients WHERE client_name = 'jwt-bot'")[0].client_id;
     const none = inst.admin(['client', 'keys', id]);
     assert.equal(none.status, 2);
-    assert.match(none.stderr, /usage: client keys CLIENT_ID --jwks FILE \[--alg ALG\]/);
+    assert.match(none.stderr, /usage: client keys CLIENT_ID --jwks FILE \| --jwks-uri URL \[--alg ALG\]/);
     const bot = rows(inst, "SELECT client_id FROM clients WHERE client_name = 'ci-bot'")[0].client_id;
     const other = inst.admin(['client', 'keys', bot, '--jwks', file]);
     assert.equal(other.status, 2);

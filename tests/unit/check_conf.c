@@ -77,7 +77,7 @@ START_TEST(test_minimal_defaults)
 	ck_assert_int_eq(conf->session_lifetime, 8 * 3600);
 	ck_assert_int_eq(conf->refresh_grace, 30);
 	ck_assert_ptr_nonnull(strstr(conf->www_dir, "/www"));
-	ck_assert(!conf->client_id_metadata_documents);
+	ck_assert(conf->client_id_metadata_documents); /* on by default */
 	ck_assert(!conf->client_credentials);
 	ck_assert(!conf->private_key_jwt);
 	ck_assert_uint_eq(conf->nresources, 1);

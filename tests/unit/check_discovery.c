@@ -100,8 +100,9 @@ START_TEST(test_as_metadata_every_path)
 	ck_assert_str_eq(buf, "ES256");
 	ck_assert_str_eq(check_str(m, "authorization_response_iss_parameter_supported"),
 			 "true");
+	/* Client ID Metadata Documents are on by default. */
 	ck_assert_str_eq(check_str(m, "client_id_metadata_document_supported"),
-			 "false");
+			 "true");
 	json_object_put(m);
 	mcpauth_resp_free(resp);
 }
@@ -118,7 +119,7 @@ START_TEST(test_metadata_follows_switches)
 	open_ctx("confidential_registration = yes\n"
 		 "client_credentials = yes\n"
 		 "private_key_jwt = yes\n"
-		 "client_id_metadata_documents = yes\n"
+		 "client_id_metadata_documents = no\n"
 		 "metadata_max_age = 60\n");
 	resp = run("GET", "/.well-known/oauth-authorization-server/t1", NULL);
 	ck_assert_int_eq(resp->status, 200);
@@ -135,7 +136,7 @@ START_TEST(test_metadata_follows_switches)
 	     sizeof(buf));
 	ck_assert_str_eq(buf, "ES256 EdDSA RS256");
 	ck_assert_str_eq(check_str(m, "client_id_metadata_document_supported"),
-			 "true");
+			 "false");
 	json_object_put(m);
 	mcpauth_resp_free(resp);
 	/* The JWKS is never cached longer than the metadata. */

@@ -307,7 +307,8 @@ int main(void)
 	Suite *(*const suites[])(void) = {
 		check_b64_suite,   check_client_suite,    check_conf_suite,
 		check_crypto_suite, check_discovery_suite, check_err_suite,
-		check_form_suite,  check_html_suite,
+		check_cimd_suite, check_fetch_suite, check_form_suite,
+		check_html_suite,
 		check_jose_suite,      check_json_suite,
 		check_keys_suite,  check_log_suite, check_machine_suite,       check_password_suite,
 		check_register_suite,

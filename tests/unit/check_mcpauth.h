@@ -20,6 +20,8 @@ Suite *check_jose_suite(void);
 Suite *check_json_suite(void);
 Suite *check_keys_suite(void);
 Suite *check_log_suite(void);
+Suite *check_cimd_suite(void);
+Suite *check_fetch_suite(void);
 Suite *check_machine_suite(void);
 Suite *check_password_suite(void);
 Suite *check_pkce_suite(void);

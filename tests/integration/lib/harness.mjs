@@ -143,6 +143,27 @@ export class Instance {
     return run(ADMIN, ['-c', this.conf, ...args], { check, user: true, input });
   }
 
+  // admin() without blocking: for commands that fetch from a server run
+  // in this process (a spawnSync would stall its event loop).
+  adminAsync(args, { input } = {}) {
+    return new Promise((resolve, reject) => {
+      const child = spawn(ADMIN, ['-c', this.conf, ...args], {
+        env: { PATH: process.env.PATH, LANG: 'C' }, ...runAs(),
+      });
+      let stdout = '';
+      let stderr = '';
+      const timer = setTimeout(() => child.kill('SIGKILL'), 30000);
+      child.stdout.on('data', (d) => { stdout += d; });
+      child.stderr.on('data', (d) => { stderr += d; });
+      child.on('error', reject);
+      child.on('close', (status, signal) => {
+        clearTimeout(timer);
+        resolve({ status, signal, stdout, stderr });
+      });
+      child.stdin.end(input ?? '');
+    });
+  }
+
   // Signs claims with the active key (mcpauth-test-sign); a compact JWS.
   sign(claims) {
     const r = run(TEST_SIGN(), ['-c', this.conf, JSON.stringify(claims)], { check: true, user: true });
