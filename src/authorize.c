@@ -76,6 +76,9 @@ struct flow {
 	 * authenticated; else /authorize is an open redirector).
 	 */
 	bool no_redirect;
+	/* f->client's metadata document was fetched by this request (one
+	 * that forbids caching expires at once, yet counts as fresh here) */
+	bool document_fetched;
 	int status; /* of the next page, 0: 200 */
 };
 
@@ -352,6 +355,147 @@ static bool load_session(struct flow *f, struct mcpauth_err *err)
 	return true;
 }
 
+/* --- Client ID Metadata Documents ---------------------------------------------- */
+
+/*
+ * The row an https client_id gets before its document is fetched: the
+ * authorization request needs a client, and the fetch waits for sign-in
+ * (SEP-991). Every offered scope: the document narrows them later.
+ */
+static bool add_pending_client(struct flow *f, const char *url,
+			       struct mcpauth_err *err)
+{
+	const char **all = NULL;
+	size_t n = mcpauth_conf_scopes(f->ctx->conf, &all);
+	char *scopes = calloc(1, 1);
+	bool ok = false;
+
+	for (size_t i = 0; scopes != NULL && i < n; i++) {
+		char *u = mcpauth_scope_union(scopes, all[i]);
+		free(scopes);
+		scopes = u;
+	}
+	if (scopes == NULL) {
+		MCPAUTH_ERR_INTERNAL(err, "out of memory");
+		goto out;
+	}
+	{
+		/* Borrowed strings: not for mcpauth_client_free. */
+		struct mcpauth_client c = {
+			.client_id = (char *)url,
+			.source = (char *)"metadata_document",
+			.auth_method = (char *)"none",
+			.application_type = (char *)"web",
+			.grant_types = (char *)"authorization_code refresh_token",
+			.scope = scopes,
+			.metadata = (char *)"{}",
+			.registered_from = (char *)f->req->remote_addr,
+			.created_at = f->ctx->now,
+			.updated_at = f->ctx->now,
+		};
+		ok = mcpauth_store_client_document_pending(f->ctx->store, &c,
+							   err);
+	}
+out:
+	free(all);
+	free(scopes);
+	return ok;
+}
+
+static bool is_document_client(const struct mcpauth_client *c)
+{
+	return !strcmp(c->source, "metadata_document");
+}
+
+/* Fetches f->client's document when it was never fetched or expired. */
+static bool refresh_document(struct flow *f, struct mcpauth_err *e)
+{
+	struct mcpauth_client *fresh = NULL;
+
+	if (f->document_fetched ||
+	    f->client->document_expires_at > f->ctx->now)
+		return true;
+	if (!mcpauth_client_document_fetch(f->ctx->store, f->ctx->conf,
+					   f->client->client_id,
+					   f->req->remote_addr, f->ctx->now,
+					   &fresh, e))
+		return false;
+	mcpauth_client_free(f->client);
+	f->client = fresh;
+	f->document_fetched = true;
+	return true;
+}
+
+/*
+ * A request stored before the document was fetched keeps only the scopes
+ * the document registers (offline_access with the refresh_token grant).
+ */
+static bool narrow_scope(struct flow *f, struct mcpauth_err *err)
+{
+	bool refresh = mcpauth_scope_has(f->client->grant_types,
+					 "refresh_token");
+	char *copy = strdup(f->ar->scope), *kept = calloc(1, 1);
+
+	for (char *save = NULL, *t = copy ? strtok_r(copy, " ", &save) : NULL;
+	     t != NULL && kept != NULL; t = strtok_r(NULL, " ", &save)) {
+		char *u;
+		if (!mcpauth_scope_has(f->client->scope, t) ||
+		    (!strcmp(t, "offline_access") && !refresh))
+			continue;
+		u = mcpauth_scope_union(kept, t);
+		free(kept);
+		kept = u;
+	}
+	free(copy);
+	if (kept == NULL) {
+		MCPAUTH_ERR_INTERNAL(err, "out of memory");
+		return false;
+	}
+	free(f->ar->scope);
+	f->ar->scope = kept;
+	return true;
+}
+
+/*
+ * After sign-in: the document of a metadata document client is fetched
+ * (when not cached) and the stored request checked against it. When it
+ * cannot go on, *answered is set: an error page is in f->resp.
+ */
+static bool document_ready(struct flow *f, bool *answered,
+			   struct mcpauth_err *err)
+{
+	struct mcpauth_err e = { 0 };
+
+	if (!is_document_client(f->client))
+		return true;
+	if (!refresh_document(f, &e)) {
+		if (e.status >= 500) {
+			*err = e;
+			return false;
+		}
+	} else if (match_redirect(f->client, f->ar->redirect_uri) == NULL) {
+		MCPAUTH_ERR(&e, 400, "invalid_request",
+			    "the redirect_uri is not one this application "
+			    "registered");
+	} else {
+		return narrow_scope(f, err);
+	}
+	*answered = true;
+	mcpauth_store_authz_delete(f->ctx->store, f->id_hash, NULL, err);
+	return error_page(f, &e, err);
+}
+
+/* The host of a metadata document client's URL, or NULL. */
+static char *document_host(const struct mcpauth_client *c)
+{
+	char *host = NULL;
+
+	if (!is_document_client(c) ||
+	    !mcpauth_client_document_url_ok(c->client_id, &host, NULL))
+		return NULL;
+	return host;
+}
+
 /* --- the steps ------------------------------------------------------------------ */
 
 static bool login_page(struct flow *f, const char *request_id,
@@ -373,7 +517,9 @@ static bool login_page(struct flow *f, const char *request_id,
 	bool ok;
 
 	host = strstr(f->ar->redirect_uri, "://");
-	if (host != NULL)
+	/* A document not fetched yet vouches for no redirect host. */
+	if (host != NULL &&
+	    match_redirect(f->client, f->ar->redirect_uri) != NULL)
 		snprintf(hostbuf, sizeof(hostbuf), "%.*s",
 			 (int)strcspn(host + 3, "/?#"), host + 3);
 	ok = action != NULL &&
@@ -395,7 +541,8 @@ static bool consent_page(struct flow *f, const char *request_id,
 	const char **list = NULL, *host;
 	size_t n = 0;
 	struct mcpauth_user *user = NULL;
-	bool ok = false, loopback;
+	char *doc_host = NULL;
+	bool ok = false, loopback, trusted = false, only_loopback = false;
 
 	/* Every scope is shown: no more tokens than half the string's length. */
 	if (scopes != NULL)
@@ -412,6 +559,20 @@ static bool consent_page(struct flow *f, const char *request_id,
 		snprintf(hostbuf, sizeof(hostbuf), "%.*s",
 			 (int)strcspn(host + 3, "/?#"), host + 3);
 	loopback = mcpauth_client_redirect_uri_loopback(f->ar->redirect_uri);
+	if ((doc_host = document_host(f->client)) != NULL) {
+		/* Anyone can publish a document naming itself anything: only
+		 * an https redirect ties the app to a host. */
+		trusted = mcpauth_conf_host_listed(
+			f->ctx->conf->metadata_document_trusted_hosts,
+			f->ctx->conf->nmetadata_document_trusted_hosts,
+			doc_host);
+		only_loopback = f->client->nredirect_uris > 0;
+		for (size_t i = 0; i < f->client->nredirect_uris; i++)
+			only_loopback &= mcpauth_client_redirect_uri_loopback(
+				f->client->redirect_uris[i]);
+		if (trusted)
+			loopback = only_loopback = false;
+	}
 	if (!mcpauth_store_user_get_id(f->ctx->store, f->user_id, &user, err))
 		goto out;
 	{
@@ -429,6 +590,9 @@ static bool consent_page(struct flow *f, const char *request_id,
 			{ .name = "scopes", .values = list, .nvalues = n },
 			{ .name = "localhost_warning",
 			  .value = loopback ? "yes" : NULL },
+			{ .name = "document_host", .value = doc_host },
+			{ .name = "document_warning",
+			  .value = only_loopback ? "yes" : NULL },
 			{ .name = "username",
 			  .value = user != NULL ? user->username : NULL },
 			{ .name = "csrf", .value = csrf },
@@ -439,6 +603,7 @@ static bool consent_page(struct flow *f, const char *request_id,
 	}
 out:
 	mcpauth_user_free(user);
+	free(doc_host);
 	free(action);
 	free(list);
 	free(scopes);
@@ -509,12 +674,14 @@ static bool proceed(struct flow *f, const char *request_id, const char *csrf,
 		    struct mcpauth_err *err)
 {
 	char *granted = NULL;
-	bool consented;
+	bool consented, answered = false;
 
 	if (f->session_hash == NULL || f->ar->force_login ||
 	    (f->ar->session_hash != NULL &&
 	     strcmp(f->ar->session_hash, f->session_hash) != 0))
 		return login_page(f, request_id, csrf, NULL, NULL, err);
+	if (!document_ready(f, &answered, err) || answered)
+		return !mcpauth_err_isset(err);
 	if (f->ar->session_hash == NULL &&
 	    !mcpauth_store_authz_set_session(f->ctx->store, f->id_hash,
 					     f->session_hash, err))
@@ -586,12 +753,40 @@ static bool start(struct flow *f, struct mcpauth_err *err)
 	const char *resource = param(f, "resource");
 	const char *prompt = param(f, "prompt");
 	char *scope = NULL, *request_id = NULL, *csrf = NULL;
-	bool ok = false, prompt_none;
+	bool ok = false, prompt_none, pending;
 
 	if (client_id == NULL) {
 		MCPAUTH_ERR(&e, 400, "invalid_request",
 			    "the request has no client_id");
 		return error_page(f, &e, err);
+	}
+	if (mcpauth_client_id_is_url(client_id)) {
+		/* draft-ietf-oauth-client-id-metadata-document: checked
+		 * before anything is fetched. */
+		char *host = NULL;
+		bool denied;
+		if (!conf->client_id_metadata_documents) {
+			MCPAUTH_ERR(&e, 400, "invalid_client",
+				    "this server does not accept Client ID "
+				    "Metadata Documents (https client_id "
+				    "URLs)");
+			return error_page(f, &e, err);
+		}
+		if (!mcpauth_client_document_url_ok(client_id, &host, &e))
+			return e.status >= 500 ? (*err = e, false)
+					       : error_page(f, &e, err);
+		denied = mcpauth_conf_host_listed(
+			conf->metadata_document_denied_hosts,
+			conf->nmetadata_document_denied_hosts, host);
+		free(host);
+		if (denied) {
+			MCPAUTH_ERR(&e, 400, "invalid_client",
+				    "the operator does not accept applications "
+				    "from this host");
+			return error_page(f, &e, err);
+		}
+		if (!add_pending_client(f, client_id, err))
+			return false;
 	}
 	if (!mcpauth_store_client_get(f->ctx->store, client_id, &f->client,
 				      err))
@@ -610,13 +805,33 @@ static bool start(struct flow *f, struct mcpauth_err *err)
 	if (!load_session(f, err))
 		return false;
 	/*
+	 * A metadata document is fetched only for a signed-in user (SEP-991:
+	 * no fetches for anonymous requests); until then the redirect URI
+	 * cannot be checked, so errors are pages, and the continuation after
+	 * sign-in checks it (document_ready).
+	 */
+	if (is_document_client(f->client) && f->session_hash != NULL &&
+	    !refresh_document(f, &e))
+		return e.status >= 500 ? (*err = e, false)
+				       : error_page(f, &e, err);
+	pending = is_document_client(f->client) && !f->document_fetched &&
+		  f->client->document_expires_at <= f->ctx->now;
+	/*
 	 * Whoever is signed in: a victim's session must not turn an
 	 * attacker's fresh registration into a redirector. The client's
 	 * first code makes it used.
 	 */
-	f->no_redirect = f->client->last_used_at == 0 &&
-			 !strcmp(f->client->source, "dynamic");
-	redirect_uri = match_redirect(f->client, param(f, "redirect_uri"));
+	f->no_redirect = pending || (f->client->last_used_at == 0 &&
+				     !strcmp(f->client->source, "dynamic"));
+	redirect_uri = pending ? param(f, "redirect_uri")
+			       : match_redirect(f->client,
+						param(f, "redirect_uri"));
+	if (pending && (redirect_uri == NULL ||
+			strlen(redirect_uri) > MCPAUTH_CLIENT_MAX_URI)) {
+		MCPAUTH_ERR(&e, 400, "invalid_request",
+			    "redirect_uri is required");
+		return error_page(f, &e, err);
+	}
 	if (redirect_uri == NULL) {
 		MCPAUTH_ERR(&e, 400, "invalid_request",
 			    "the redirect_uri is not one this application "
@@ -805,6 +1020,8 @@ static bool resume(struct flow *f, bool check_csrf, bool *answered,
 			    "the application was removed or disabled");
 		return (*answered = true) && error_page(f, &e, err);
 	}
+	if (is_document_client(f->client) && !narrow_scope(f, err))
+		return false;
 	return load_session(f, err);
 }
 
