@@ -79,6 +79,7 @@ struct flow {
 	/* f->client's metadata document was fetched by this request (one
 	 * that forbids caching expires at once, yet counts as fresh here) */
 	bool document_fetched;
+	bool client_unsaved; /* f->client is pending_client's, not stored */
 	int status; /* of the next page, 0: 200 */
 };
 
@@ -358,48 +359,54 @@ static bool load_session(struct flow *f, struct mcpauth_err *err)
 /* --- Client ID Metadata Documents ---------------------------------------------- */
 
 /*
- * The row an https client_id gets before its document is fetched: the
- * authorization request needs a client, and the fetch waits for sign-in
- * (SEP-991). Every offered scope: the document narrows them later.
+ * The client an https client_id has before its document is fetched: the
+ * authorization request needs a client row, and the fetch waits for
+ * sign-in (SEP-991). Made in memory; stored (INSERT OR IGNORE) only with a
+ * request that passed every check, right before the request itself. No
+ * redirect URIs (none is ever verified), every offered scope (the
+ * document narrows them), and never a code or token (document_ready,
+ * do_consent and the token endpoint all want a fetched document).
  */
-static bool add_pending_client(struct flow *f, const char *url,
-			       struct mcpauth_err *err)
+static bool pending_client(struct flow *f, const char *url,
+			   struct mcpauth_err *err)
 {
 	const char **all = NULL;
 	size_t n = mcpauth_conf_scopes(f->ctx->conf, &all);
+	struct mcpauth_client *c = calloc(1, sizeof(*c));
 	char *scopes = calloc(1, 1);
-	bool ok = false;
 
 	for (size_t i = 0; scopes != NULL && i < n; i++) {
 		char *u = mcpauth_scope_union(scopes, all[i]);
 		free(scopes);
 		scopes = u;
 	}
-	if (scopes == NULL) {
-		MCPAUTH_ERR_INTERNAL(err, "out of memory");
-		goto out;
-	}
-	{
-		/* Borrowed strings: not for mcpauth_client_free. */
-		struct mcpauth_client c = {
-			.client_id = (char *)url,
-			.source = (char *)"metadata_document",
-			.auth_method = (char *)"none",
-			.application_type = (char *)"web",
-			.grant_types = (char *)"authorization_code refresh_token",
-			.scope = scopes,
-			.metadata = (char *)"{}",
-			.registered_from = (char *)f->req->remote_addr,
-			.created_at = f->ctx->now,
-			.updated_at = f->ctx->now,
-		};
-		ok = mcpauth_store_client_document_pending(f->ctx->store, &c,
-							   err);
-	}
-out:
 	free(all);
-	free(scopes);
-	return ok;
+	if (c == NULL || scopes == NULL) {
+		free(c);
+		free(scopes);
+		MCPAUTH_ERR_INTERNAL(err, "out of memory");
+		return false;
+	}
+	c->scope = scopes;
+	c->client_id = strdup(url);
+	c->source = strdup("metadata_document");
+	c->auth_method = strdup("none");
+	c->application_type = strdup("web");
+	c->grant_types = strdup("authorization_code refresh_token");
+	c->metadata = strdup("{}");
+	c->registered_from = f->req->remote_addr != NULL
+				     ? strdup(f->req->remote_addr)
+				     : NULL;
+	c->created_at = c->updated_at = f->ctx->now;
+	f->client = c;
+	f->client_unsaved = true;
+	if (c->client_id == NULL || c->source == NULL ||
+	    c->auth_method == NULL || c->application_type == NULL ||
+	    c->grant_types == NULL || c->metadata == NULL) {
+		MCPAUTH_ERR_INTERNAL(err, "out of memory");
+		return false;
+	}
+	return true;
 }
 
 static bool is_document_client(const struct mcpauth_client *c)
@@ -423,6 +430,7 @@ static bool refresh_document(struct flow *f, struct mcpauth_err *e)
 	mcpauth_client_free(f->client);
 	f->client = fresh;
 	f->document_fetched = true;
+	f->client_unsaved = false;
 	return true;
 }
 
@@ -430,7 +438,8 @@ static bool refresh_document(struct flow *f, struct mcpauth_err *e)
  * A request stored before the document was fetched keeps only the scopes
  * the document registers (offline_access with the refresh_token grant).
  */
-static bool narrow_scope(struct flow *f, struct mcpauth_err *err)
+static bool narrow_scope(struct flow *f, bool persist,
+			 struct mcpauth_err *err)
 {
 	bool refresh = mcpauth_scope_has(f->client->grant_types,
 					 "refresh_token");
@@ -449,6 +458,14 @@ static bool narrow_scope(struct flow *f, struct mcpauth_err *err)
 	free(copy);
 	if (kept == NULL) {
 		MCPAUTH_ERR_INTERNAL(err, "out of memory");
+		return false;
+	}
+	/* Stored, so that a consent approves no more than its page showed,
+	 * whatever the document says by then (resume narrows again). */
+	if (persist && strcmp(kept, f->ar->scope) != 0 &&
+	    !mcpauth_store_authz_set_scope(f->ctx->store, f->id_hash, kept,
+					   err)) {
+		free(kept);
 		return false;
 	}
 	free(f->ar->scope);
@@ -478,11 +495,43 @@ static bool document_ready(struct flow *f, bool *answered,
 			    "the redirect_uri is not one this application "
 			    "registered");
 	} else {
-		return narrow_scope(f, err);
+		return narrow_scope(f, true, err);
 	}
 	*answered = true;
 	mcpauth_store_authz_delete(f->ctx->store, f->id_hash, NULL, err);
 	return error_page(f, &e, err);
+}
+
+/*
+ * Whether errors may be redirected to a metadata document client: its
+ * host is trusted, or the signed-in user consented to it (at resource, or
+ * the default one). Sets err only on an internal failure.
+ */
+static bool document_vouched(struct flow *f, const char *resource,
+			     struct mcpauth_err *err)
+{
+	char *host = NULL, *granted = NULL;
+	bool trusted;
+
+	if (mcpauth_client_document_url_ok(f->client->client_id, &host,
+					   NULL)) {
+		trusted = mcpauth_conf_host_listed(
+			f->ctx->conf->metadata_document_trusted_hosts,
+			f->ctx->conf->nmetadata_document_trusted_hosts, host);
+		free(host);
+		if (trusted)
+			return true;
+	}
+	if (resource == NULL)
+		resource = f->ctx->conf->default_resource;
+	if (f->session_hash == NULL || resource == NULL)
+		return false;
+	if (!mcpauth_store_consent_get(f->ctx->store, f->user_id,
+				       f->client->client_id, resource,
+				       &granted, err))
+		return false;
+	free(granted);
+	return granted != NULL;
 }
 
 /* The host of a metadata document client's URL, or NULL. */
@@ -785,11 +834,12 @@ static bool start(struct flow *f, struct mcpauth_err *err)
 				    "from this host");
 			return error_page(f, &e, err);
 		}
-		if (!add_pending_client(f, client_id, err))
-			return false;
 	}
 	if (!mcpauth_store_client_get(f->ctx->store, client_id, &f->client,
 				      err))
+		return false;
+	if (f->client == NULL && mcpauth_client_id_is_url(client_id) &&
+	    !pending_client(f, client_id, err))
 		return false;
 	if (f->client == NULL) {
 		MCPAUTH_ERR(&e, 400, "invalid_client",
@@ -823,6 +873,15 @@ static bool start(struct flow *f, struct mcpauth_err *err)
 	 */
 	f->no_redirect = pending || (f->client->last_used_at == 0 &&
 				     !strcmp(f->client->source, "dynamic"));
+	/* Anyone can publish a document listing any redirect URI: until
+	 * this user has consented to it (or the operator trusts its host),
+	 * errors are pages, not redirects. */
+	if (is_document_client(f->client) && !f->no_redirect &&
+	    !document_vouched(f, param(f, "resource"), err)) {
+		if (mcpauth_err_isset(err))
+			return false;
+		f->no_redirect = true;
+	}
 	redirect_uri = pending ? param(f, "redirect_uri")
 			       : match_redirect(f->client,
 						param(f, "redirect_uri"));
@@ -917,6 +976,10 @@ static bool start(struct flow *f, struct mcpauth_err *err)
 		return false;
 	}
 	if (!new_ids(f, &request_id, &csrf, err))
+		goto out;
+	if (f->client_unsaved &&
+	    !mcpauth_store_client_document_pending(f->ctx->store, f->client,
+						   err))
 		goto out;
 	if (!mcpauth_store_authz_add(f->ctx->store, f->id_hash, f->ar,
 				     MAX_PENDING, err)) {
@@ -1020,7 +1083,7 @@ static bool resume(struct flow *f, bool check_csrf, bool *answered,
 			    "the application was removed or disabled");
 		return (*answered = true) && error_page(f, &e, err);
 	}
-	if (is_document_client(f->client) && !narrow_scope(f, err))
+	if (is_document_client(f->client) && !narrow_scope(f, false, err))
 		return false;
 	return load_session(f, err);
 }
@@ -1202,6 +1265,19 @@ static bool do_consent(struct flow *f, struct mcpauth_err *err)
 		MCPAUTH_ERR(&e, 403, "invalid_request",
 			    "sign in again: the consent belongs to another "
 			    "sign-in");
+		return error_page(f, &e, err);
+	}
+	/* Only a consent page shown after the document was checked leads
+	 * here; a form from elsewhere (the login page's) must not skip it. */
+	if (is_document_client(f->client) &&
+	    (f->client->document_fetched_at == 0 ||
+	     match_redirect(f->client, f->ar->redirect_uri) == NULL)) {
+		MCPAUTH_ERR(&e, 400, "invalid_request",
+			    "this application's metadata document was not "
+			    "checked for this sign-in; start again from the "
+			    "application");
+		mcpauth_store_authz_delete(f->ctx->store, f->id_hash, NULL,
+					   err);
 		return error_page(f, &e, err);
 	}
 	if (decision == NULL || strcmp(decision, "approve") != 0) {

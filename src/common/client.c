@@ -18,6 +18,7 @@
 #include "fetch.h"
 #include "jose.h"
 #include "json.h"
+#include "log.h"
 #include "scope.h"
 #include "store.h"
 
@@ -1117,8 +1118,9 @@ static bool aud_ok(struct json_object *claims, const char *issuer)
  * the limit is for.
  */
 static bool fetch_allowed(struct mcpauth_store *store,
-			  const struct mcpauth_conf *conf, const char *url,
-			  long long now, char *key, struct mcpauth_err *err)
+			  const struct mcpauth_conf *conf, const char *kind,
+			  const char *url, long long now, char *key,
+			  struct mcpauth_err *err)
 {
 	CURLU *u = curl_url();
 	char *host = NULL;
@@ -1155,9 +1157,9 @@ static bool fetch_allowed(struct mcpauth_store *store,
 			}
 			host[len - 1] = ']';
 		}
-		snprintf(key, 300, "fetch:%.290s", text[0] ? text : host);
+		snprintf(key, 300, "%s:%.280s", kind, text[0] ? text : host);
 	} else {
-		snprintf(key, 300, "fetch:?");
+		snprintf(key, 300, "%s:?", kind);
 	}
 	curl_free(host);
 	curl_url_cleanup(u);
@@ -1248,10 +1250,9 @@ static bool jwks_refresh(struct mcpauth_store *store,
 	size_t n;
 	bool ok = false, audited = false;
 
-	if (!fetch_allowed(store, conf, client->jwks_uri, now, key, err)) {
-		reword(err, err->status, err->code, "the client's jwks_uri: ");
+	if (!fetch_allowed(store, conf, "jwks", client->jwks_uri, now, key,
+			   err))
 		goto out;
-	}
 	audited = true;
 	if (!mcpauth_fetch_get(conf, client->jwks_uri, MCPAUTH_FETCH_JWKS_MAX,
 			       &f, err)) {
@@ -1281,9 +1282,38 @@ out:
 	if (audited)
 		fetch_audit(store, client->client_id, NULL, NULL, key,
 			    "jwks_uri", now, ok, err);
+	if (!ok && err->status < 500) {
+		/* The cause goes to the log and the audit row, not to whoever
+		 * sent the assertion (no probing of internal addresses). */
+		mcpauth_err_detail(err, "%.100s: %.140s",
+				   client->jwks_uri, err->description);
+		snprintf(err->description, sizeof(err->description),
+			 "the client's keys could not be fetched from its "
+			 "jwks_uri");
+	}
 	free(jwks);
 	mcpauth_fetch_free(f);
 	return ok;
+}
+
+/*
+ * After a failed fetch the keys kept are used, and their URL asked again
+ * only in MCPAUTH_CLIENT_JWKS_REFETCH seconds: an unreachable jwks_uri
+ * must not cost a fetch per assertion.
+ */
+static void jwks_backoff(struct mcpauth_store *store,
+			 struct mcpauth_client *client, long long now)
+{
+	struct mcpauth_err ignored = { 0 };
+
+	client->jwks_expires_at = now + MCPAUTH_CLIENT_JWKS_REFETCH;
+	if (client->jwks != NULL)
+		mcpauth_store_client_jwks_fetched(store, client->client_id,
+						  client->jwks_uri,
+						  client->jwks,
+						  client->jwks_fetched_at,
+						  client->jwks_expires_at,
+						  &ignored);
 }
 
 /* The assertion's claims (JSON, *json) when one of jwks' keys signed it. */
@@ -1338,17 +1368,29 @@ static bool assertion_ok(struct mcpauth_store *store,
 
 	if (client->jwks_uri != NULL &&
 	    (client->jwks == NULL || client->jwks_expires_at <= now) &&
-	    !jwks_refresh(store, conf, client, now, err))
-		goto out;
+	    !jwks_refresh(store, conf, client, now, err)) {
+		if (client->jwks == NULL || err->status >= 500)
+			goto out;
+		/* The keys kept are used while their URL fails. */
+		mcpauth_log_err(err);
+		mcpauth_err_clear(err);
+		jwks_backoff(store, client, now);
+	}
 	if (client->jwks == NULL || client->signing_alg == NULL) {
 		BAD_CLIENT(err, "this client has no keys for private_key_jwt");
 		goto out;
 	}
+	/* Not while backing off from a failure (see jwks_backoff); the last
+	 * minute of a cache is no loss, it expires soon anyway. */
 	if (!signed_by(client->jwks, client->signing_alg, assertion, &json) &&
 	    client->jwks_uri != NULL &&
-	    client->jwks_fetched_at + MCPAUTH_CLIENT_JWKS_REFETCH <= now) {
-		if (!jwks_refresh(store, conf, client, now, err))
+	    client->jwks_fetched_at + MCPAUTH_CLIENT_JWKS_REFETCH <= now &&
+	    client->jwks_expires_at > now + MCPAUTH_CLIENT_JWKS_REFETCH) {
+		if (!jwks_refresh(store, conf, client, now, err)) {
+			if (err->status < 500)
+				jwks_backoff(store, client, now);
 			goto out;
+		}
 		signed_by(client->jwks, client->signing_alg, assertion, &json);
 	}
 	if (json == NULL) {
@@ -1479,6 +1521,12 @@ bool mcpauth_client_authenticate(struct mcpauth_store *store,
 	}
 	if (client->disabled_at != 0) {
 		BAD_CLIENT(err, "this client is disabled");
+		goto out;
+	}
+	if (!strcmp(client->source, "metadata_document") &&
+	    client->document_fetched_at == 0) {
+		BAD_CLIENT(err, "this client's metadata document was never "
+			   "fetched");
 		goto out;
 	}
 	if (!strcmp(client->auth_method, "private_key_jwt")) {
@@ -1967,7 +2015,7 @@ bool mcpauth_client_document_fetch(struct mcpauth_store *store,
 	bool ok = false, audited = false;
 
 	if (!mcpauth_client_document_url_ok(url, &host, err) ||
-	    !fetch_allowed(store, conf, url, now, key, err))
+	    !fetch_allowed(store, conf, "fetch", url, now, key, err))
 		goto out;
 	audited = true;
 	if (!mcpauth_fetch_get(conf, url, (size_t)conf->metadata_document_max_size,

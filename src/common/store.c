@@ -76,6 +76,7 @@ enum stmt {
 	ST_LOGIN_FAILURES_KEY,
 	ST_LOGIN_FAILURES_USER,
 	ST_AUTHZ_SET_CSRF,
+	ST_AUTHZ_SET_SCOPE,
 	ST_CONSENT_GET,
 	ST_CONSENT_SET,
 	ST_CONSENT_REVOKE,
@@ -353,6 +354,9 @@ static const char *const stmt_sql[ST_COUNT] = {
 		"DELETE FROM authorization_requests WHERE id_hash = ?1",
 	[ST_AUTHZ_SET_CSRF] =
 		"UPDATE authorization_requests SET csrf_hash = ?2 "
+		"WHERE id_hash = ?1",
+	[ST_AUTHZ_SET_SCOPE] =
+		"UPDATE authorization_requests SET scope = ?2 "
 		"WHERE id_hash = ?1",
 	[ST_CONSENT_GET] =
 		"SELECT scope FROM consents WHERE user_id = ?1 AND "
@@ -2132,6 +2136,20 @@ bool mcpauth_store_authz_set_csrf(struct mcpauth_store *store,
 		return false;
 	*found = sqlite3_changes(store->db) == 1;
 	return true;
+}
+
+bool mcpauth_store_authz_set_scope(struct mcpauth_store *store,
+				   const char *id_hash, const char *scope,
+				   struct mcpauth_err *err)
+{
+	sqlite3_stmt *st;
+
+	if (not_ready(store, err))
+		return false;
+	st = store->stmt[ST_AUTHZ_SET_SCOPE];
+	bind_str(st, 1, id_hash);
+	bind_str(st, 2, scope);
+	return step_done(store, st, "narrowing a request's scope", err);
 }
 
 bool mcpauth_store_consent_get(struct mcpauth_store *store, long long user_id,

@@ -402,6 +402,11 @@ bool mcpauth_store_authz_set_csrf(struct mcpauth_store *store,
 				  const char *id_hash, const char *csrf_hash,
 				  bool *found, struct mcpauth_err *err);
 
+/* Replaces the request's scope (narrowed to a metadata document's). */
+bool mcpauth_store_authz_set_scope(struct mcpauth_store *store,
+				   const char *id_hash, const char *scope,
+				   struct mcpauth_err *err);
+
 /* The scope the user granted the client at resource, *scope NULL if none. */
 bool mcpauth_store_consent_get(struct mcpauth_store *store, long long user_id,
 			       const char *client_id, const char *resource,

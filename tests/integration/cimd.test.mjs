@@ -12,10 +12,20 @@
 //   exchange, a tool call with the token;
 // - a document with private_key_jwt and jwks_uri: the code redeemed with a
 //   client assertion, refused without one;
+//   when the jwks_uri fails at first use (no keys kept) the client is told
+//   only that its keys could not be fetched; the audit rows have the cause,
+//   with rate_key fetch:<host> for the document and jwks:<host> for keys;
 // - refusals with their exact error codes and descriptions: bad URLs (never
-//   fetched, no connection at all), bad documents (one request each),
-//   addresses mcpauth does not fetch from in every spelling (no connection
-//   at all), no fetch before sign-in;
+//   fetched, no connection at all), bad documents (one request each, no
+//   client row), addresses mcpauth does not fetch from in every spelling (no
+//   connection at all), no fetch before sign-in;
+// - nothing for a document never checked: a signed-out request that fails a
+//   check stores no client row (a valid one stores a pending row), the
+//   token endpoint refuses a pending client, and a consent form made from
+//   the login page's csrf cannot approve; a consent approves no more scope
+//   than its page showed, whatever the document says later; errors are
+//   redirected to a document client only once this user consented to it
+//   (or its host is trusted);
 // - the document cache (max-age, no-store, errors never cached, expiry)
 //   and `mcpauth-admin client list --json`;
 // - the consent page's warning for documents whose redirect URIs are all
@@ -32,8 +42,8 @@ import { UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
 import { instExec, instRows, startInstance, withLogs } from './lib/harness.mjs';
 import {
   FormBrowser, addUser, assertErrorPage, assertTokenError, assertTokens, authorizeUrl, chromiumAuthorize,
-  htmlDecode, launchChromium, lit, now, pageErrorCode, pageKind, pkce, randomToken, registerClient,
-  startReceiver, tokenRequest,
+  cookieName, formAction, hiddenFields, htmlDecode, launchChromium, lit, now, pageErrorCode, pageKind, pkce,
+  randomToken, registerClient, startReceiver, tokenRequest,
 } from './lib/flow.mjs';
 import { startCountingListener, startDocServer, testCa } from './lib/docserver.mjs';
 import { startMcpServer } from './lib/mcp-server.mjs';
@@ -173,12 +183,14 @@ function cimdDoc(env, changes = {}, { path = `/apps/${randomToken(6)}/client.jso
   return { url, path, metadata, redirectUri: metadata.redirect_uris?.[0] ?? env.receiver.url('/cimd/cb') };
 }
 
-// An authorization URL for clientId (S256, state, the resource, mcp:tools).
-function azUrl(env, clientId, redirectUri, { verifier } = {}) {
+// An authorization URL for clientId (S256, state, the resource, mcp:tools);
+// changes: parameters to set instead (null leaves one out).
+function azUrl(env, clientId, redirectUri, { verifier, ...changes } = {}) {
   const p = pkce();
   if (verifier) verifier.value = p.verifier;
   return authorizeUrl(env.issuer, {
     clientId, redirectUri, challenge: p.challenge, state: randomToken(8), resource: env.main, scope: 'mcp:tools',
+    ...changes,
   });
 }
 
@@ -203,8 +215,10 @@ function authorize(env, b, clientId, redirectUri = env.receiver.url('/cimd/cb'))
 
 const docRequests = (env, path) => env.docs.requests.filter((r) => r.path === path).length;
 const clientRows = (env, clientId) => instRows(env.inst,
-  `SELECT client_id, source, client_name, redirect_uris, document_fetched_at, document_expires_at
+  `SELECT client_id, source, client_name, redirect_uris, scope, document_fetched_at, document_expires_at
    FROM clients WHERE client_id = ${lit(clientId)}`);
+const requestRows = (env, clientId) => instRows(env.inst,
+  `SELECT scope, redirect_uri FROM authorization_requests WHERE client_id = ${lit(clientId)}`);
 
 // No clients row for clientId at all (URLs refused before anything).
 function assertNoRow(env, clientId, what) {
@@ -212,20 +226,28 @@ function assertNoRow(env, clientId, what) {
   assert.equal(rows.length, 0, `${what}: ${JSON.stringify(rows)}`);
 }
 
-// Nothing of a refused document stored (spec: a failed fetch leaves the
-// row as it was, or no row): no row, or only the placeholder that
-// /authorize adds before any fetch (never fetched, no name, no redirect
-// URIs).
-function assertNothingStored(env, clientId, what) {
+// The pending row a valid request stores before sign-in (the document is
+// fetched only after it): never fetched, no name, no redirect URIs.
+function assertPendingRow(env, clientId, what) {
   const rows = clientRows(env, clientId);
   const shown = `${what}: ${JSON.stringify(rows)}`;
-  if (rows.length === 0) return;
   assert.equal(rows.length, 1, shown);
-  assert.equal(rows[0].document_fetched_at, null, `never fetched well: ${shown}`);
+  assert.equal(rows[0].source, 'metadata_document', shown);
+  assert.equal(rows[0].document_fetched_at, null, `never fetched: ${shown}`);
   assert.equal(rows[0].document_expires_at, null, shown);
   assert.equal(rows[0].client_name, null, shown);
   assert.deepEqual(JSON.parse(rows[0].redirect_uris), [], shown);
 }
+
+// The scopes a consent page lists.
+function shownScopes(html) {
+  const m = /<ul class="scopes">([\s\S]*?)<\/ul>/.exec(html);
+  return m ? [...m[1].matchAll(/<code>([^<]*)<\/code>/g)].map((c) => htmlDecode(c[1])) : null;
+}
+
+// The fetch audit rows of a client, oldest first.
+const fetchAudits = (env, clientId) => instRows(env.inst,
+  `SELECT outcome, rate_key, detail FROM audit_log WHERE event = 'fetch' AND client_id = ${lit(clientId)} ORDER BY rowid`);
 
 // The AS metadata of an instance.
 async function asMetadata(env) {
@@ -438,6 +460,44 @@ describe('lighttpd: Client ID Metadata Documents', () => {
     assert.equal(jose.decodeJwt(tk2.access_token).client_id, doc.url);
   }));
 
+  it('a document client whose jwks_uri fails at first use (no keys kept): 401 invalid_client that does not tell the cause; the audit log has it', t(async () => {
+    const key = await ecKeyPair();
+    const jwksPath = `/keys/${randomToken(6)}/jwks.json`;
+    env.docs.route(jwksPath, { status: 500, json: { error: 'down' } });
+    const doc = cimdDoc(env, {
+      client_name: 'CIMD app with failing keys',
+      redirect_uris: [WEB_REDIRECT],
+      token_endpoint_auth_method: 'private_key_jwt',
+      jwks_uri: env.docs.url(jwksPath),
+    });
+    env.docs.reset();
+    const verifier = {};
+    const r = await new FormBrowser().authorize(azUrl(env, doc.url, WEB_REDIRECT, { verifier }), { username: USER, password: PASSWORD });
+    const redeem = async () => tokenRequest(env.issuer, {
+      grant_type: 'authorization_code', code: r.params.get('code'), code_verifier: verifier.value,
+      redirect_uri: WEB_REDIRECT, client_id: doc.url, client_assertion_type: JWT_BEARER,
+      client_assertion: await signAssertion(key, assertionClaims(doc.url, env.tokenUrl), { kid: key.kid }),
+    });
+
+    const refused = await redeem();
+    assertTokenError(refused, 401, 'invalid_client');
+    assert.equal(refused.json.error_description, "the client's keys could not be fetched from its jwks_uri", refused.what);
+    assert.ok(!refused.text.includes('HTTP 500') && !refused.text.includes('500'), `no cause in the answer: ${refused.what}`);
+    assert.equal(docRequests(env, jwksPath), 1);
+    // The document's fetch counts against fetch:<host>, the keys' against jwks:<host>.
+    const audits = fetchAudits(env, doc.url);
+    assert.deepEqual(audits.map((a) => [a.rate_key, a.outcome]), [['fetch:localhost', 'ok'], ['jwks:localhost', 'refused']],
+      JSON.stringify(audits));
+    assert.match(audits[1].detail, /the document's server answered HTTP 500, not 200/, JSON.stringify(audits[1]));
+
+    // Nothing was kept: once the keys are served, the same code is redeemed.
+    env.docs.route(jwksPath, { json: { keys: [key.publicJwk] } });
+    const tk = assertTokens(await redeem());
+    assert.equal(jose.decodeJwt(tk.access_token).client_id, doc.url);
+    assert.equal(docRequests(env, jwksPath), 2);
+    assert.deepEqual(fetchAudits(env, doc.url).slice(2).map((a) => [a.rate_key, a.outcome]), [['jwks:localhost', 'ok']]);
+  }));
+
   it('a document with private_key_jwt and inline jwks: the code is redeemed with a client assertion', t(async () => {
     const key = await ecKeyPair();
     const doc = cimdDoc(env, {
@@ -539,7 +599,7 @@ describe('lighttpd: Client ID Metadata Documents', () => {
         assertRefused(res, 400, 'invalid_client', `${DOC_PREFIX}${text}`);
         assert.equal(docRequests(env, doc.path), 1, 'one request for the document');
         assert.equal(env.docs.connections, 1, 'one connection');
-        assertNothingStored(env, doc.url, 'nothing stored after a refused document');
+        assertNoRow(env, doc.url, 'no client row after a refused document');
       }));
     }
 
@@ -554,7 +614,7 @@ describe('lighttpd: Client ID Metadata Documents', () => {
         `${DOC_PREFIX}the document's server answered with a redirect (HTTP 302), and redirects are not followed`);
       assert.equal(docRequests(env, doc.path), 1);
       assert.equal(env.listener.connections - before, 0, 'no connection to the redirect target');
-      assertNothingStored(env, doc.url, 'nothing stored after a redirect');
+      assertNoRow(env, doc.url, 'no client row after a redirect');
     }));
 
     it('a redirect_uri the document does not list: 400 invalid_request, never a redirect to it', t(async () => {
@@ -613,6 +673,7 @@ describe('lighttpd: Client ID Metadata Documents', () => {
     assert.equal(login.status, 200, summary(login));
     assert.equal(pageKind(login.text), 'login', summary(login));
     assert.equal(env.docs.connections, 0, 'no connection before sign-in');
+    assertPendingRow(env, doc.url, 'a valid request stores a pending row before sign-in');
     const r = await b.login(login, USER, PASSWORD);
     assert.equal(r.status, 303, r.what);
     assert.match(new URL(r.location, u).pathname, /\/authorize$/, r.location);
@@ -628,6 +689,153 @@ describe('lighttpd: Client ID Metadata Documents', () => {
     const consent2 = await authorize(env, b, doc2.url);
     assert.equal(pageKind(consent2.text), 'consent', summary(consent2));
     assert.equal(docRequests(env, doc2.path), 1);
+  }));
+
+  // --- G. nothing stored, approved or redeemed before the document is checked ---
+
+  describe('signed out, a request that fails a check: an error page and no client row at all', () => {
+    const cases = [
+      ['no code_challenge', { code_challenge: null }, 'invalid_request', 'code_challenge is required'],
+      ['response_type=token', { response_type: 'token' }, 'unsupported_response_type', 'response_type must be code'],
+      ['code_challenge_method plain', { code_challenge_method: 'plain' }, 'invalid_request',
+        'code_challenge_method must be S256'],
+      ['an unknown resource', { resource: 'https://elsewhere.example/mcp' }, 'invalid_target',
+        'resource is not a resource this server protects'],
+      ['a scope not offered', { scope: 'mcp:admin' }, 'invalid_scope', "scope 'mcp:admin' is not available"],
+      ['no redirect_uri', { redirect_uri: null }, 'invalid_request', 'redirect_uri is required'],
+    ];
+    for (const [what, changes, code, text] of cases) {
+      it(`${what}: 400 ${code}, no row, no fetch`, t(async () => {
+        const doc = cimdDoc(env);
+        env.docs.reset();
+        const res = await new FormBrowser().get(azUrl(env, doc.url, doc.redirectUri, changes));
+        assertRefused(res, 400, code, text);
+        assertNoRow(env, doc.url, `no client row for a refused request (${what})`);
+        assert.equal(env.docs.connections, 0, 'nothing fetched');
+      }));
+    }
+  });
+
+  it('the token endpoint refuses a client whose document was never fetched: 401 invalid_client', t(async () => {
+    const doc = cimdDoc(env);
+    env.docs.reset();
+    const login = await new FormBrowser().get(azUrl(env, doc.url, doc.redirectUri));
+    assert.equal(pageKind(login.text), 'login', summary(login));
+    assertPendingRow(env, doc.url, 'the signed-out request stored a pending row');
+    const r = await tokenRequest(env.issuer, {
+      grant_type: 'authorization_code', client_id: doc.url, code: 'x', code_verifier: pkce().verifier,
+      redirect_uri: doc.redirectUri,
+    });
+    assertTokenError(r, 401, 'invalid_client');
+    assert.equal(r.json.error_description, "this client's metadata document was never fetched", r.what);
+    assert.equal(env.docs.connections, 0, 'and the token endpoint fetched nothing');
+  }));
+
+  it('consent cannot be approved for a document never checked: the login page\'s csrf sent as a consent form is refused', t(async () => {
+    // Any URL will do: this one answers 404, and is never asked anyway.
+    const path = `/apps/${randomToken(6)}/missing.json`;
+    const url = env.docs.url(path);
+    const redirectUri = env.receiver.url('/attacker/cb');
+    env.docs.reset();
+    const b = new FormBrowser();
+    const u = azUrl(env, url, redirectUri);
+    const login = await b.get(u);
+    assert.equal(pageKind(login.text), 'login', summary(login));
+    const loggedIn = await b.login(login, USER, PASSWORD);
+    assert.equal(loggedIn.status, 303, loggedIn.what);
+    const next = new URL(loggedIn.location, u);
+    const requestId = next.searchParams.get('request_id');
+    const flow = cookieName('flow', env.issuer);
+    const session = cookieName('session', env.issuer);
+    assert.ok(b.cookies.has(flow) && b.cookies.has(session), `flow and session cookies: ${[...b.cookies.keys()]}`);
+
+    // The continuation with the flow cookie only: a login page, with a fresh csrf.
+    const page = await b.get(next.href, { cookies: false, headers: { Cookie: `${flow}=${b.cookies.get(flow)}` } });
+    assert.equal(pageKind(page.text), 'login', summary(page));
+    const fields = hiddenFields(page.text);
+    assert.equal(fields.request_id, requestId);
+    assert.ok(fields.csrf, page.what);
+
+    // Its csrf, with the session cookie, as an approving consent form.
+    const res = await b.post(formAction(page.text), {
+      step: 'consent', decision: 'approve', request_id: requestId, csrf: fields.csrf,
+    });
+    assertRefused(res, 400, 'invalid_request', "this application's metadata document was not checked for this sign-in");
+    assert.equal(res.location, null, `no redirect: ${summary(res)}`);
+    assert.ok(!res.text.includes('/attacker/cb'), 'the page does not link to the redirect URI');
+    assert.deepEqual(requestRows(env, url), [], 'the authorization request is deleted');
+    assert.deepEqual(instRows(env.inst, `SELECT 1 FROM authorization_codes WHERE client_id = ${lit(url)}`), [], 'no code');
+    assert.equal(env.docs.connections, 0, 'the document was never fetched');
+    assertPendingRow(env, url, 'the client is still pending');
+  }));
+
+  it('consent approves no more than its page showed: a document that widens its scope meanwhile gets the narrow scope', t(async () => {
+    const doc = cimdDoc(env, { client_name: 'Narrow app', scope: 'mcp:tools' });
+    const verifier = {};
+    const b = new FormBrowser();
+    const u = azUrl(env, doc.url, doc.redirectUri, { verifier, scope: 'mcp:tools mcp:resources' });
+    const login = await b.get(u);
+    assert.equal(pageKind(login.text), 'login', summary(login));
+    const loggedIn = await b.login(login, USER, PASSWORD);
+    assert.equal(loggedIn.status, 303, loggedIn.what);
+    const consent = await b.get(new URL(loggedIn.location, u).href);
+    assert.equal(pageKind(consent.text), 'consent', summary(consent));
+    assert.deepEqual(shownScopes(consent.text), ['mcp:tools'], 'the page shows the document\'s scope only');
+    assert.deepEqual(requestRows(env, doc.url).map((r) => r.scope), ['mcp:tools'], 'the stored request is narrowed');
+
+    // The document now asks for more, and is fetched again for another sign-in.
+    env.docs.route(doc.path, { json: { ...doc.metadata, scope: 'mcp:tools mcp:resources' }, headers: { 'cache-control': 'no-store' } });
+    instExec(env.inst, `UPDATE clients SET document_expires_at = ${now() - 1} WHERE client_id = ${lit(doc.url)}`);
+    const fetched = docRequests(env, doc.path);
+    const other = env.session ??= await signedIn(env);
+    const wide = await other.get(azUrl(env, doc.url, doc.redirectUri, { scope: 'mcp:tools mcp:resources' }));
+    assert.equal(pageKind(wide.text), 'consent', summary(wide));
+    assert.equal(docRequests(env, doc.path), fetched + 1, 'fetched again');
+    assert.deepEqual(shownScopes(wide.text), ['mcp:tools', 'mcp:resources'], 'the new request shows the wider scope');
+    assert.equal(clientRows(env, doc.url)[0].scope, 'mcp:tools mcp:resources');
+
+    // The first page's approval gives what that page showed.
+    const done = await b.consent(consent);
+    assert.equal(done.status, 303, done.what);
+    assert.ok(done.location.startsWith(`${doc.redirectUri}?`), done.location);
+    const tk = assertTokens(await tokenRequest(env.issuer, {
+      grant_type: 'authorization_code', code: new URL(done.location).searchParams.get('code'), code_verifier: verifier.value,
+      redirect_uri: doc.redirectUri, client_id: doc.url,
+    }));
+    assert.equal(tk.scope, 'mcp:tools', tk.scope);
+    assert.equal(jose.decodeJwt(tk.access_token).scope, 'mcp:tools');
+  }));
+
+  // --- H. errors redirected only to a client this user consented to ---
+
+  it('errors are pages, not redirects, until this user consented to the document client; then they are redirected', t(async () => {
+    const doc = cimdDoc(env, { client_name: 'Not yet vouched for' });
+    const b = env.session ??= await signedIn(env);
+    env.docs.reset();
+    const bad = (browser, changes) => browser.get(azUrl(env, doc.url, doc.redirectUri, changes));
+
+    const r1 = await bad(b, { response_type: 'token' });
+    assertRefused(r1, 400, 'unsupported_response_type', 'response_type must be code');
+    assert.equal(docRequests(env, doc.path), 1, 'the document was fetched and lists the redirect URI');
+    const r2 = await bad(b, { code_challenge: null });
+    assertRefused(r2, 400, 'invalid_request', 'code_challenge is required');
+
+    // One whole flow: this user consents to the client for the resource.
+    const ok = await b.authorize(azUrl(env, doc.url, doc.redirectUri), { username: USER, password: PASSWORD });
+    assert.ok(ok.params.get('code'), ok.location);
+
+    const r3 = await bad(b, { response_type: 'token' });
+    assert.equal(r3.status, 303, summary(r3));
+    assert.ok(r3.location.startsWith(`${doc.redirectUri}?`), r3.location);
+    assert.equal(new URL(r3.location).searchParams.get('error'), 'unsupported_response_type', r3.location);
+    const r4 = await bad(b, { code_challenge: null });
+    assert.equal(r4.status, 303, summary(r4));
+    assert.ok(r4.location.startsWith(`${doc.redirectUri}?`), r4.location);
+    assert.equal(new URL(r4.location).searchParams.get('error'), 'invalid_request', r4.location);
+
+    // Nobody signed in: nobody who consented, so a page again.
+    const r5 = await bad(new FormBrowser(), { response_type: 'token' });
+    assertRefused(r5, 400, 'unsupported_response_type', 'response_type must be code');
   }));
 
   // --- E. the cache ---
@@ -702,7 +910,7 @@ describe('lighttpd: Client ID Metadata Documents', () => {
     env.docs.reset();
     const e1 = await authorize(env, b, doc.url);
     assertRefused(e1, 400, 'invalid_client', `${DOC_PREFIX}the document's server answered HTTP 500, not 200`);
-    assertNothingStored(env, doc.url, 'no row after a failed fetch');
+    assertNoRow(env, doc.url, 'no client row after a failed fetch');
     const e2 = await authorize(env, b, doc.url);
     assertRefused(e2, 400, 'invalid_client', `${DOC_PREFIX}the document's server answered HTTP 500, not 200`);
     assert.equal(docRequests(env, doc.path), 2, 'the failure was not cached: fetched again');
@@ -820,6 +1028,15 @@ describe('lighttpd: metadata_document_trusted_hosts = localhost', () => {
     assert.equal(elementsWithClasses(p.text, 'warning', 'document').length, 0, 'no document warning');
     assert.equal(elementsWithClasses(p.text, 'warning').length, 0, 'no localhost warning either (spec: neither warning)');
     assertDocumentHost(env, elementsWithClasses(p.text, 'document-host').map((e) => e.text));
+  }));
+
+  it('a trusted host\'s client gets its errors at its redirect URI at once (no consent needed first)', t(async () => {
+    const b = await signedIn(env);
+    const doc = cimdDoc(env, { client_name: 'Trusted app' });
+    const res = await b.get(azUrl(env, doc.url, doc.redirectUri, { response_type: 'token' }));
+    assert.equal(res.status, 303, summary(res));
+    assert.ok(res.location.startsWith(`${doc.redirectUri}?`), res.location);
+    assert.equal(new URL(res.location).searchParams.get('error'), 'unsupported_response_type', res.location);
   }));
 });
 

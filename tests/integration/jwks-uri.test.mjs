@@ -12,9 +12,13 @@
 //   fresh cache makes no request;
 // - rotation: an unknown key makes the endpoint fetch again, but only when
 //   the last fetch is at least 60 s old;
-// - expiry: an expired cache is fetched again; fetch errors and bad keys are
-//   401 invalid_client and are not cached; no-store expires at once;
-//   max-age is clamped to [300 s, 86400 s], 3600 s without cache headers;
+// - expiry: an expired cache is fetched again; when that fetch fails the
+//   kept keys still sign and the URL is asked again only 60 s later (the
+//   same after a failed refetch for an unknown key); the client is told only
+//   that its keys could not be fetched, the cause goes to the audit log
+//   (rate_key jwks:<host>, a budget apart from documents'); no-store
+//   expires at once; max-age is clamped to [300 s, 86400 s], 3600 s without
+//   cache headers;
 // - `client keys --jwks-uri URL2` and back to `client keys --jwks FILE`.
 //
 // Every admin command that fetches runs with adminAsync(): the document
@@ -46,6 +50,12 @@ const CONF = [
 ].join('\n');
 
 const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/;
+
+// All a client is told when its jwks_uri cannot be fetched or its keys are
+// bad: the cause goes to the log and the audit row only.
+const KEYS_NOT_FETCHED = "the client's keys could not be fetched from its jwks_uri";
+// After a failed fetch the URL is asked again only this much later.
+const BACKOFF = 60;
 
 // --- setup ------------------------------------------------------------------------
 
@@ -112,6 +122,34 @@ function row(env, id) {
   const r = instRows(env.inst, `SELECT jwks, jwks_uri, jwks_fetched_at, jwks_expires_at, signing_alg
     FROM clients WHERE client_id = ${lit(id)}`);
   assert.equal(r.length, 1, `one row for ${id}`);
+  return r[0];
+}
+
+// The cache as good as expired: it was fetched 700 s ago and expired 10 s ago.
+function expire(env, id) {
+  instExec(env.inst, `UPDATE clients SET jwks_expires_at = ${nowS() - 10}, jwks_fetched_at = ${nowS() - 700}
+    WHERE client_id = ${lit(id)}`);
+}
+
+// After a failed fetch made by a request sent between t0 and t1 (seconds):
+// the keys and fetched_at are as they were (was), and expires_at is the
+// request time + 60 s. Returns the row.
+function assertBackoff(env, id, was, t0, t1, what = 'after a failed fetch') {
+  const r = row(env, id);
+  const shown = `${what}: ${JSON.stringify({ was, now: r, t0, t1 })}`;
+  assert.equal(r.jwks, was.jwks, `the kept keys are kept: ${shown}`);
+  assert.equal(r.jwks_uri, was.jwks_uri, shown);
+  assert.equal(r.jwks_fetched_at, was.jwks_fetched_at, `no good fetch: fetched_at unchanged: ${shown}`);
+  assert.ok(r.jwks_expires_at >= t0 + BACKOFF && r.jwks_expires_at <= t1 + BACKOFF,
+    `expires_at is the request time + ${BACKOFF} s: ${shown}`);
+  return r;
+}
+
+// The newest audit row of event fetch for a client.
+function lastFetchAudit(env, id) {
+  const r = instRows(env.inst, `SELECT outcome, rate_key, detail, status FROM audit_log
+    WHERE event = 'fetch' AND client_id = ${lit(id)} ORDER BY rowid DESC LIMIT 1`);
+  assert.equal(r.length, 1, `a fetch audit row for ${id}`);
   return r[0];
 }
 
@@ -363,69 +401,151 @@ describe('lighttpd: private_key_jwt keys at a jwks_uri', () => {
   });
 
   describe('expiry', () => {
-    it('an expired cache is fetched again; an HTTP 500 is 401 invalid_client and is not cached; then it works again', t(async () => {
+    it('an expired cache whose refetch fails (HTTP 500): the kept key still signs, and the URL is not asked again for 60 s', t(async () => {
       const key = await ecKeyPair();
+      const other = await ecKeyPair();
       const p = '/exp/jwks.json';
       serveKeys(env, p, [key]);
       const c = await addUriClient(env, 'uri-exp', env.docs.url(p), ['--alg', 'ES256', '--resource', env.main]);
-      instExec(env.inst, `UPDATE clients SET jwks_expires_at = ${nowS() - 10}, jwks_fetched_at = ${nowS() - 700}
-        WHERE client_id = ${lit(c.client_id)}`);
+      expire(env, c.client_id);
       const was = row(env, c.client_id);
 
       env.docs.route(p, { status: 500, json: { error: 'down' } });
-      for (let i = 1; i <= 2; i++) {
-        const r = await grant(env, c.client_id, key);
-        assertTokenError(r, 401, 'invalid_client');
-        assert.ok(r.json.error_description.startsWith("the client's jwks_uri: "), r.what);
-        assert.match(r.json.error_description, /HTTP 500/, r.what);
-        assert.equal(hits(env, p), 1 + i, `one fetch per request while it fails (${i})`);
-        assert.deepEqual(row(env, c.client_id), was, 'the error is not cached: the row is unchanged');
-      }
+      const t0 = nowS();
+      const tk = assertTokens(await grant(env, c.client_id, key), { refresh: false });
+      const t1 = nowS();
+      await assertMachineToken(env.issuer, tk.access_token, { clientId: c.client_id, resource: env.main });
+      assert.equal(hits(env, p), 2, 'the expired cache was fetched once (and failed)');
+      const backing = assertBackoff(env, c.client_id, was, t0, t1);
 
+      // The next requests (well within 60 s) make no fetch: neither the
+      // kept key nor an unknown one.
+      assertTokens(await grant(env, c.client_id, key), { refresh: false });
+      const unknown = await grant(env, c.client_id, other);
+      assertTokenError(unknown, 401, 'invalid_client');
+      assert.match(unknown.json.error_description, /signature does not verify/, unknown.what);
+      assert.equal(hits(env, p), 2, 'no fetch while backing off');
+      assert.deepEqual(row(env, c.client_id), backing, 'the row is as the failed fetch left it');
+
+      // The cause went to the audit log, with the jwks budget's rate_key.
+      const failed = lastFetchAudit(env, c.client_id);
+      assert.equal(failed.rate_key, 'jwks:localhost', JSON.stringify(failed));
+      assert.equal(failed.outcome, 'refused', JSON.stringify(failed));
+      assert.match(failed.detail, /the document's server answered HTTP 500, not 200/, JSON.stringify(failed));
+
+      // Once the backoff is over (expires_at in the past), the URL is asked again.
       serveKeys(env, p, [key]);
+      instExec(env.inst, `UPDATE clients SET jwks_expires_at = ${nowS() - 1} WHERE client_id = ${lit(c.client_id)}`);
       assertTokens(await grant(env, c.client_id, key), { refresh: false });
-      assert.equal(hits(env, p), 4, 'fetched again');
+      assert.equal(hits(env, p), 3, 'fetched again');
       const now = row(env, c.client_id);
-      assert.ok(now.jwks_fetched_at > was.jwks_fetched_at);
+      assert.ok(now.jwks_fetched_at > was.jwks_fetched_at, JSON.stringify([was, now]));
       assert.equal(now.jwks_expires_at - now.jwks_fetched_at, 600);
+      const good = lastFetchAudit(env, c.client_id);
+      assert.equal(good.rate_key, 'jwks:localhost', JSON.stringify(good));
+      assert.equal(good.outcome, 'ok', JSON.stringify(good));
       assertTokens(await grant(env, c.client_id, key), { refresh: false });
-      assert.equal(hits(env, p), 4, 'fresh again: no fetch');
+      assert.equal(hits(env, p), 3, 'fresh again: no fetch');
     }));
 
-    it('other fetch failures and bad keys at an expired jwks_uri: 401 invalid_client with the reason', t(async () => {
+    it('fetch failures and bad keys at a refetch for an unknown key: 401 invalid_client that does not tell the cause (the audit log has it)', t(async () => {
       const key = await ecKeyPair();
+      const other = await ecKeyPair();
       const p = '/exp2/jwks.json';
       serveKeys(env, p, [key]);
       const c = await addUriClient(env, 'uri-exp2', env.docs.url(p), ['--alg', 'ES256', '--resource', env.main]);
-      const expire = () => instExec(env.inst, `UPDATE clients SET jwks_expires_at = ${nowS() - 10},
-        jwks_fetched_at = ${nowS() - 700} WHERE client_id = ${lit(c.client_id)}`);
-      expire();
-      const was = row(env, c.client_id);
+      // The last fetch is old, the cache is not: an unknown key fetches again.
+      const stale = () => instExec(env.inst, `UPDATE clients SET jwks_fetched_at = ${nowS() - 700},
+        jwks_expires_at = ${nowS() + 3000} WHERE client_id = ${lit(c.client_id)}`);
+      const listener = await startCountingListener('127.0.0.1');
       const cases = [
-        // [what, spec, description]
+        // [what, spec, the cause (audit detail), words of it no answer may have]
+        ['an HTTP 500', { status: 500, json: { error: 'down' } },
+          /the document's server answered HTTP 500, not 200$/, ['HTTP 500', 'answered']],
         ['a redirect', { redirect: env.docs.url('/elsewhere') },
-          /^the client's jwks_uri: the document's server answered with a redirect \(HTTP 302\), and redirects are not followed$/],
-        ['a 404', { status: 404, json: { error: 'gone' } }, /^the client's jwks_uri: the document's server answered HTTP 404, not 200$/],
-        ['over 64 KiB', { size: 70000 }, /^the client's jwks_uri: the document is larger than 65536 bytes$/],
+          /the document's server answered with a redirect \(HTTP 302\), and redirects are not followed$/, ['redirect', '302']],
+        ['a 404', { status: 404, json: { error: 'gone' } }, /the document's server answered HTTP 404, not 200$/, ['404']],
+        ['over 64 KiB', { size: 70000 }, /the document is larger than 65536 bytes$/, ['larger than', '65536']],
         ['too slow', { drip: { bytes: 400, everyMs: 50 } },
-          new RegExp(`^the client's jwks_uri: fetching the document took longer than ${FETCH_TIMEOUT} seconds$`)],
-        ['a private key', { json: { keys: [key.privateJwk] } }, /^the keys at the client's jwks_uri: .*key 1 is a private key \(it has "d"\)/],
-        ['an RSA key for ES256', { json: { keys: [(await keyPair('RS256')).publicJwk] } },
-          /^the keys at the client's jwks_uri: .*does not fit .*ES256/],
-        ['not a JWKS', { json: { nokeys: [] } }, /^the keys at the client's jwks_uri: .*not a JWKS/],
+          new RegExp(`fetching the document took longer than ${FETCH_TIMEOUT} seconds$`), ['longer than', 'seconds']],
+        ['a private key', { json: { keys: [key.privateJwk] } }, /key 1 is a private key \(it has "d"\)/, ['private key', '"d"']],
+        ['an RSA key for ES256', { json: { keys: [(await keyPair('RS256')).publicJwk] } }, /does not fit .*ES256/,
+          ['does not fit', 'ES256']],
+        ['not a JWKS', { json: { nokeys: [] } }, /not a JWKS/, ['not a JWKS']],
+        // The URL is not the admin's to vet only: a row pointing at an
+        // address mcpauth does not fetch from is refused without a connection.
+        ['an address mcpauth does not fetch from', null, /does not fetch from: loopback \(127\.0\.0\.0\/8\)/,
+          ['does not fetch from', 'loopback', '127.0.0']],
       ];
-      let n = hits(env, p);
-      for (const [what, spec, description] of cases) {
-        env.docs.route(p, spec);
-        const r = await grant(env, c.client_id, key);
-        assertTokenError(r, 401, 'invalid_client');
-        assert.match(r.json.error_description, description, `${what}: ${r.what}`);
-        assert.equal(hits(env, p), ++n, `${what}: one fetch`);
-        assert.deepEqual(row(env, c.client_id), was, `${what}: nothing cached`);
+      try {
+        let n = hits(env, p);
+        for (const [what, spec, cause, words] of cases) {
+          if (spec) {
+            env.docs.route(p, spec);
+          } else {
+            instExec(env.inst, `UPDATE clients SET jwks_uri = ${lit(`https://127.0.0.1:${listener.port}/jwks.json`)}
+              WHERE client_id = ${lit(c.client_id)}`);
+          }
+          stale();
+          const was = row(env, c.client_id);
+          const t0 = nowS();
+          const r = await grant(env, c.client_id, other);
+          const t1 = nowS();
+          assertTokenError(r, 401, 'invalid_client');
+          assert.equal(r.json.error_description, KEYS_NOT_FETCHED, `${what}: ${r.what}`);
+          for (const w of words) assert.ok(!r.text.includes(w), `${what}: the answer names no cause (${w}): ${r.what}`);
+          if (spec) assert.equal(hits(env, p), ++n, `${what}: one fetch`);
+          assertBackoff(env, c.client_id, was, t0, t1, what);
+          const a = lastFetchAudit(env, c.client_id);
+          assert.equal(a.outcome, 'refused', `${what}: ${JSON.stringify(a)}`);
+          assert.equal(a.rate_key, spec ? 'jwks:localhost' : 'jwks:127.0.0.1', `${what}: ${JSON.stringify(a)}`);
+          assert.match(a.detail ?? '', cause, `${what}: the cause is in the audit row: ${JSON.stringify(a)}`);
+        }
+        assert.equal(listener.connections, 0, 'no connection to a refused address');
+      } finally {
+        await listener.close();
       }
-      serveKeys(env, p, [key]);
-      assertTokens(await grant(env, c.client_id, key), { refresh: false });
+
+      // The URL answers again: the unknown key, now served, signs after one fetch.
+      instExec(env.inst, `UPDATE clients SET jwks_uri = ${lit(env.docs.url(p))} WHERE client_id = ${lit(c.client_id)}`);
+      serveKeys(env, p, [key, other]);
+      stale();
+      const n = hits(env, p);
+      assertTokens(await grant(env, c.client_id, other), { refresh: false });
       assert.equal(hits(env, p), n + 1);
+    }));
+
+    it('after a failed refetch for an unknown key, the next unknown key within 60 s makes no fetch', t(async () => {
+      const key = await ecKeyPair();
+      const other = await ecKeyPair();
+      const p = '/back/jwks.json';
+      serveKeys(env, p, [key]);
+      const c = await addUriClient(env, 'uri-back', env.docs.url(p), ['--alg', 'ES256', '--resource', env.main]);
+      instExec(env.inst, `UPDATE clients SET jwks_fetched_at = ${nowS() - 700} WHERE client_id = ${lit(c.client_id)}`);
+      const was = row(env, c.client_id);
+      assert.ok(was.jwks_expires_at > nowS() + 120, `the cache is fresh: ${JSON.stringify(was)}`);
+
+      env.docs.route(p, { status: 404, json: { error: 'gone' } });
+      const t0 = nowS();
+      const first = await grant(env, c.client_id, other);
+      const t1 = nowS();
+      assertTokenError(first, 401, 'invalid_client');
+      assert.equal(first.json.error_description, KEYS_NOT_FETCHED, first.what);
+      assert.equal(hits(env, p), 2, 'one refetch for the unknown key');
+      const backing = assertBackoff(env, c.client_id, was, t0, t1);
+
+      // Even once the URL serves the key, it is not asked before the 60 s are over.
+      serveKeys(env, p, [key, other]);
+      const again = await grant(env, c.client_id, other);
+      assertTokenError(again, 401, 'invalid_client');
+      assert.match(again.json.error_description, /signature does not verify/, again.what);
+      assertTokens(await grant(env, c.client_id, key), { refresh: false });
+      assert.equal(hits(env, p), 2, 'no fetch within 60 s of the failed one');
+      assert.deepEqual(row(env, c.client_id), backing);
+
+      instExec(env.inst, `UPDATE clients SET jwks_expires_at = ${nowS() - 1} WHERE client_id = ${lit(c.client_id)}`);
+      assertTokens(await grant(env, c.client_id, other), { refresh: false });
+      assert.equal(hits(env, p), 3, 'asked again after the backoff');
     }));
 
     it('an expired cache refreshed with a key that does not sign: one fetch only, 401', t(async () => {
