@@ -292,7 +292,25 @@ export function cgiRequest(inst, { method = 'GET', uri, headers = {}, body = '',
 
 // --- web servers ------------------------------------------------------------
 
-function lighttpdConf(inst, port, run) {
+// The example lighttpd configuration, or a copy of it in run with other
+// "max-procs" for some programs (procs: { register: 4 } sets it in the
+// block of mcpauth-register); the file to include.
+function lighttpdExample(run, procs) {
+  const example = `${EXAMPLES}/lighttpd-mcpauth.conf`;
+  if (!procs || !Object.keys(procs).length) return example;
+  let text = fs.readFileSync(example, 'utf8');
+  for (const [name, n] of Object.entries(procs)) {
+    if (!Number.isInteger(n) || n < 1) throw new Error(`procs.${name}: a positive integer, not ${n}`);
+    const re = new RegExp(`("/mcpauth-${name}",[\\s\\S]*?"max-procs" => )\\d+`);
+    if (!re.test(text)) throw new Error(`no "max-procs" for mcpauth-${name} in ${example}`);
+    text = text.replace(re, `$1${n}`);
+  }
+  const copy = path.join(run, 'lighttpd-mcpauth.conf');
+  fs.writeFileSync(copy, text);
+  return copy;
+}
+
+function lighttpdConf(inst, port, run, procs) {
   return `# Written by tests/integration/lib/harness.mjs
 server.bind = "127.0.0.1"
 server.port = ${port}
@@ -305,7 +323,7 @@ var.mcpauth_libexecdir = "${LIBEXECDIR}"
 var.mcpauth_config = "${inst.conf}"
 var.mcpauth_issuer_path = "${inst.issuerPath}"
 var.mcpauth_socket_dir = "${run}/sockets"
-include "${EXAMPLES}/lighttpd-mcpauth.conf"
+include "${lighttpdExample(run, procs)}"
 `;
 }
 
@@ -344,8 +362,12 @@ Include "${EXAMPLES}/apache-mcpauth.conf"
 }
 
 // A running lighttpd or Apache serving one instance on 127.0.0.1:port.
+// opts.procs (lighttpd only): FastCGI processes per program, e.g.
+// { register: 4 } (the example configuration runs 2 of each).
 export class Server {
-  constructor(kind, inst, port) {
+  constructor(kind, inst, port, { procs } = {}) {
+    if (procs && kind !== 'lighttpd') throw new Error(`procs: lighttpd only, not ${kind}`);
+    this.procs = procs;
     this.kind = kind;
     this.inst = inst;
     this.port = port;
@@ -364,7 +386,7 @@ export class Server {
     let cmd, args;
     if (this.kind === 'lighttpd') {
       this.confFile = path.join(run, 'lighttpd.conf');
-      fs.writeFileSync(this.confFile, lighttpdConf(this.inst, this.port, run));
+      fs.writeFileSync(this.confFile, lighttpdConf(this.inst, this.port, run, this.procs));
       cmd = 'lighttpd';
       args = ['-D', '-f', this.confFile];
     } else if (this.kind === 'apache') {
@@ -424,6 +446,17 @@ export class Server {
 
   url(p) { return new URL(p, this.origin).href; }
 
+  // The PIDs of the running FastCGI processes of one program of this
+  // instance ('register', 'token', ...), e.g. to kill them.
+  programPids(name) {
+    return programPids(this.inst.conf).filter((pid) => {
+      try {
+        const argv0 = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0];
+        return path.basename(argv0) === `mcpauth-${name}`;
+      } catch { return false; /* gone */ }
+    });
+  }
+
   // fetch without following redirects (a redirect is a failure for metadata).
   fetch(p, init = {}) {
     return fetch(this.url(p), { redirect: 'manual', ...init });
@@ -446,10 +479,11 @@ function programPids(conf) {
 
 // Creates an instance for issuer path and resource paths on a fresh port,
 // starts the server, and returns { inst, server, issuer, resources }.
-// opts.resources: [{ path, scopes, name }]; opts.issuerPath: '' or '/t1'.
+// opts.resources: [{ path, scopes, name }]; opts.issuerPath: '' or '/t1';
+// opts.procs: see Server.
 // A resource may give a full url instead of a path (an MCP server on
 // another origin, e.g. one the test runs itself).
-export async function startInstance(kind, { issuerPath = '', resources = [{ path: '/mcp' }], extra } = {}) {
+export async function startInstance(kind, { issuerPath = '', resources = [{ path: '/mcp' }], extra, procs } = {}) {
   const port = await freePort();
   const origin = `http://127.0.0.1:${port}`;
   const issuer = origin + issuerPath;
@@ -459,7 +493,7 @@ export async function startInstance(kind, { issuerPath = '', resources = [{ path
     scopes: r.scopes || ['mcp:tools', 'mcp:resources'],
   }));
   const inst = new Instance({ issuer, resources: res, extra, name: kind });
-  const server = new Server(kind, inst, port);
+  const server = new Server(kind, inst, port, { procs });
   try {
     await server.start();
   } catch (e) {
