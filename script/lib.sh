@@ -3,8 +3,9 @@
 #
 #   . "$(dirname "$0")/lib.sh"
 #
-# Layout it manages (both in .gitignore):
+# Layout it manages (all in .gitignore):
 #   build/        out-of-tree autotools build (configure, make)
+#   build-asan/   the same with ASan+UBSan, installed into var/prefix-asan/
 #   var/prefix/   `make install` target: sbin/mcpauth-admin,
 #                 libexec/mcpauth/mcpauth-discovery, share/man, share/mcpauth
 #   var/dev/      script/server's development instance
@@ -59,6 +60,30 @@ build() {
 	make -C "$BUILD_DIR" -j2 >&2 || die "build failed"
 	say "make install (into ${PREFIX#"$ROOT"/})"
 	make -C "$BUILD_DIR" install >/dev/null || die "make install failed"
+}
+
+# The same build with AddressSanitizer and UndefinedBehaviorSanitizer
+# (aborting at the first finding), in build-asan/, installed into
+# var/prefix-asan/: script/test runs the unit and integration suites
+# against it too.
+ASAN_BUILD_DIR="$ROOT/build-asan"
+ASAN_PREFIX="$ROOT/var/prefix-asan"
+ASAN_FLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all"
+build_asan() {
+	# need_configure reads BUILD_DIR and PREFIX: these shadow them.
+	local BUILD_DIR="$ASAN_BUILD_DIR" PREFIX="$ASAN_PREFIX"
+	mkdir -p "$BUILD_DIR"
+	if need_configure; then
+		say "configure (ASan+UBSan) --prefix=${PREFIX#"$ROOT"/}"
+		(cd "$BUILD_DIR" && ../configure -q --prefix="$PREFIX" \
+			--enable-werror \
+			CFLAGS="-g -O1 -fno-omit-frame-pointer $ASAN_FLAGS" \
+			LDFLAGS="$ASAN_FLAGS") ||
+			die "configure failed (see build-asan/config.log)"
+	fi
+	say "make (ASan+UBSan)"
+	make -C "$BUILD_DIR" -j2 >&2 || die "ASan build failed"
+	make -C "$BUILD_DIR" install >/dev/null || die "ASan make install failed"
 }
 
 # Installed programs.
