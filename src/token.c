@@ -752,8 +752,11 @@ bool token_handle(struct mcpauth_ctx *ctx, const struct mcpauth_req *req,
 		ok = credentials_grant(ctx, form, client, &t, err);
 	if (!ok)
 		goto out;
-	mcpauth_store_client_touch(ctx->store, client->client_id, ctx->now,
-				   err);
+	/* At most once a minute: a write per token would queue every
+	 * request of a busy client behind the lock (gc counts days). */
+	if (client->last_used_at + 60 <= ctx->now)
+		mcpauth_store_client_touch(ctx->store, client->client_id,
+					   ctx->now, err);
 	mcpauth_log(MCPAUTH_LOG_INFO, "event=token grant=%s client_id=%s "
 		    "scope=\"%s\" refresh=%s",
 		    grant, client->client_id, t.scope ? t.scope : "",
