@@ -233,6 +233,35 @@ out:
 	return ok;
 }
 
+/*
+ * A compact JWS as RFC 7515 §7.1 writes it: three non-empty base64url parts
+ * (§2: no padding, no whitespace). Anything else is refused before
+ * rhonabwy sees it: it strips whitespace, takes four dots for a JWE, and
+ * hands each part to liborcania, whose base64url decoder (2.3.2, Debian 12)
+ * writes one byte past its buffer for a part holding '=' ("AAAA=w"); found
+ * by fuzz/jose, kept in fuzz/regressions/ and check_jose.c.
+ */
+static bool compact_jws(const char *jwt)
+{
+	size_t parts = 1, len = 0;
+
+	for (const char *p = jwt;; p++) {
+		if (*p == '.' || *p == '\0') {
+			if (len == 0 || len % 4 == 1)
+				return false;
+			if (*p == '\0')
+				return parts == 3;
+			parts++;
+			len = 0;
+		} else if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
+			   (*p >= '0' && *p <= '9') || *p == '-' || *p == '_') {
+			len++;
+		} else {
+			return false;
+		}
+	}
+}
+
 bool mcpauth_jose_verify(const char *pub_jwk, const char *alg, const char *jwt,
 			 char **header_json, char **claims_json,
 			 struct mcpauth_err *err)
@@ -259,6 +288,10 @@ bool mcpauth_jose_verify(const char *pub_jwk, const char *alg, const char *jwt,
 	if (!(ktype & type) || (ktype & R_KEY_TYPE_SYMMETRIC)) {
 		MCPAUTH_ERR(err, 400, "invalid_request",
 			    "the key does not match the algorithm");
+		goto out;
+	}
+	if (!compact_jws(jwt)) {
+		MCPAUTH_ERR(err, 400, "invalid_request", "malformed JWT");
 		goto out;
 	}
 	if (r_jwt_init(&t) != RHN_OK ||

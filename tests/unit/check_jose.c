@@ -134,6 +134,29 @@ START_TEST(test_verify_refuses)
 	ck_assert(!mcpauth_jose_verify(pub, "ES256", hs_jwt, NULL, NULL, &err));
 	ck_assert(!mcpauth_jose_verify(pub, "HS256", jwt, NULL, NULL, &err));
 	ck_assert_str_eq(err.description, "unsupported signing algorithm");
+	/* Not three strict base64url parts: refused before rhonabwy, whose
+	 * liborcania writes past its buffer for a part holding '=' (found by
+	 * fuzz/jose; under valgrind this test would show it). */
+	{
+		static const char *const malformed[] = {
+			"eyJhbGciOiJFUzI1NiJ9.eyJpc3MiOiJ4In0.AAAA=w",
+			"eyJhbGciOiJFUzI1NiJ9=w.eyJpc3MiOiJ4In0.AAAA",
+			"eyJhbGciOiJFUzI1NiJ9.eyJpc3MiOiJ4In0.AAAA==",
+			"eyJhbGciOiJFUzI1NiJ9. eyJpc3MiOiJ4In0.AAAA",
+			"eyJhbGciOiJFUzI1NiJ9.eyJpc3MiOiJ4In0.AAAA.AAAA.AAAA",
+			"eyJhbGciOiJFUzI1NiJ9.eyJpc3MiOiJ4In0.A",
+			"eyJhbGciOiJFUzI1NiJ9..AAAA",
+			"",
+		};
+		for (size_t i = 0; i < sizeof(malformed) / sizeof(*malformed);
+		     i++) {
+			mcpauth_err_clear(&err);
+			ck_assert(!mcpauth_jose_verify(pub, "ES256",
+						       malformed[i], NULL,
+						       NULL, &err));
+			ck_assert_str_eq(err.description, "malformed JWT");
+		}
+	}
 	/* Garbage. */
 	ck_assert(!mcpauth_jose_verify(pub, "ES256", "not.a.jwt", NULL, NULL,
 				       &err));
