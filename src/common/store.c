@@ -552,10 +552,6 @@ bool mcpauth_store_open(const char *path, int flags,
 	rc = sqlite3_exec(store->db,
 			  "PRAGMA journal_mode = WAL;"
 			  "PRAGMA synchronous = NORMAL;"
-			  /* bench/: under steady load the WAL grew to
-			   * 1.4 GB beside a 110 MB database; cut it back
-			   * to this after each checkpoint that resets it */
-			  "PRAGMA journal_size_limit = 67108864;"
 			  "PRAGMA foreign_keys = ON;",
 			  NULL, NULL, &msg);
 	if (rc != SQLITE_OK) {
