@@ -1433,36 +1433,25 @@ static int read_keys(const struct mcpauth_conf *conf, const struct opts *o,
 		     struct client_keys *k)
 {
 	struct mcpauth_err err = { 0 };
-	struct mcpauth_fetch *f = NULL;
 	long long now = (long long)time(NULL);
 	char b[256];
-	int rc = EXIT_USAGE;
 
 	if (o->jwks != NULL && o->jwks_uri != NULL)
 		return usage_err("give --jwks FILE or --jwks-uri URL, not both");
 	if (o->jwks != NULL)
 		return load_jwks(o->jwks, alg, alg_label, &k->jwks, &k->nkeys);
-	shown(b, sizeof(b), o->jwks_uri);
-	if (!mcpauth_fetch_get(conf, o->jwks_uri, MCPAUTH_FETCH_JWKS_MAX, &f,
-			       &err)) {
+	if (!mcpauth_client_jwks_fetch(conf, o->jwks_uri, alg, alg_label, now,
+				       &k->jwks, &k->nkeys, &k->expires_at,
+				       &err)) {
 		if (err.status >= 500)
-			rc = fail(&err);
-		else
-			usage_err("--jwks-uri %s: %s", b, err.description);
-		goto out;
-	}
-	if (!mcpauth_client_jwks_parse(f->body, f->len, alg, alg_label,
-				       &k->jwks, &k->nkeys, &err)) {
-		usage_err("--jwks-uri %s: %s", b, err.description);
-		goto out;
+			return fail(&err);
+		return usage_err("--jwks-uri %s: %s",
+				 shown(b, sizeof(b), o->jwks_uri),
+				 err.description);
 	}
 	k->uri = o->jwks_uri;
 	k->fetched_at = now;
-	k->expires_at = mcpauth_client_cache_until(f->max_age, now);
-	rc = EXIT_SUCCESS;
-out:
-	mcpauth_fetch_free(f);
-	return rc;
+	return EXIT_SUCCESS;
 }
 
 /* What client add decided from its options, before anything is stored. */

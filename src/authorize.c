@@ -502,6 +502,25 @@ static bool document_ready(struct flow *f, bool *answered,
 	return error_page(f, &e, err);
 }
 
+/* The host of a metadata document client's URL, or NULL (free it). */
+static char *document_host(const struct mcpauth_client *c)
+{
+	char *host = NULL;
+
+	if (!is_document_client(c) ||
+	    !mcpauth_client_document_url_ok(c->client_id, &host, NULL))
+		return NULL;
+	return host;
+}
+
+/* True when the operator trusts documents from host. */
+static bool document_trusted(const struct flow *f, const char *host)
+{
+	return mcpauth_conf_host_listed(
+		f->ctx->conf->metadata_document_trusted_hosts,
+		f->ctx->conf->nmetadata_document_trusted_hosts, host);
+}
+
 /*
  * Whether errors may be redirected to a metadata document client: its
  * host is trusted, or the signed-in user consented to it (at resource, or
@@ -510,18 +529,12 @@ static bool document_ready(struct flow *f, bool *answered,
 static bool document_vouched(struct flow *f, const char *resource,
 			     struct mcpauth_err *err)
 {
-	char *host = NULL, *granted = NULL;
-	bool trusted;
+	char *host = document_host(f->client), *granted = NULL;
+	bool trusted = host != NULL && document_trusted(f, host);
 
-	if (mcpauth_client_document_url_ok(f->client->client_id, &host,
-					   NULL)) {
-		trusted = mcpauth_conf_host_listed(
-			f->ctx->conf->metadata_document_trusted_hosts,
-			f->ctx->conf->nmetadata_document_trusted_hosts, host);
-		free(host);
-		if (trusted)
-			return true;
-	}
+	free(host);
+	if (trusted)
+		return true;
 	if (resource == NULL)
 		resource = f->ctx->conf->default_resource;
 	if (f->session_hash == NULL || resource == NULL)
@@ -532,17 +545,6 @@ static bool document_vouched(struct flow *f, const char *resource,
 		return false;
 	free(granted);
 	return granted != NULL;
-}
-
-/* The host of a metadata document client's URL, or NULL. */
-static char *document_host(const struct mcpauth_client *c)
-{
-	char *host = NULL;
-
-	if (!is_document_client(c) ||
-	    !mcpauth_client_document_url_ok(c->client_id, &host, NULL))
-		return NULL;
-	return host;
 }
 
 /* --- the steps ------------------------------------------------------------------ */
@@ -611,10 +613,7 @@ static bool consent_page(struct flow *f, const char *request_id,
 	if ((doc_host = document_host(f->client)) != NULL) {
 		/* Anyone can publish a document naming itself anything: only
 		 * an https redirect ties the app to a host. */
-		trusted = mcpauth_conf_host_listed(
-			f->ctx->conf->metadata_document_trusted_hosts,
-			f->ctx->conf->nmetadata_document_trusted_hosts,
-			doc_host);
+		trusted = document_trusted(f, doc_host);
 		only_loopback = f->client->nredirect_uris > 0;
 		for (size_t i = 0; i < f->client->nredirect_uris; i++)
 			only_loopback &= mcpauth_client_redirect_uri_loopback(

@@ -3,7 +3,6 @@
  * redirect URIs), secrets, the registration response, and client
  * authentication at the token endpoint (RFC 6749 §2.3).
  */
-#include <arpa/inet.h>
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1113,7 +1112,8 @@ static bool aud_ok(struct json_object *claims, const char *issuer)
 /*
  * The per-host fetch limit (metadata_document_fetch_limit per
  * MCPAUTH_CLIENT_FETCH_WINDOW), counted from audit rows of event fetch
- * with rate_key "fetch:<host>" (key, size 300). Counted outside a
+ * with rate_key "<kind>:<host>" (key, size 300; kind "fetch" for
+ * documents, "jwks" for keys, one budget each). Counted outside a
  * transaction: parallel fetches may pass the limit by a few, which is all
  * the limit is for.
  */
@@ -1122,8 +1122,7 @@ static bool fetch_allowed(struct mcpauth_store *store,
 			  const char *url, long long now, char *key,
 			  struct mcpauth_err *err)
 {
-	CURLU *u = curl_url();
-	char *host = NULL;
+	char host[280];
 	long n = 0, limited = 0;
 	struct mcpauth_rate rate = {
 		.key = key,
@@ -1131,38 +1130,10 @@ static bool fetch_allowed(struct mcpauth_store *store,
 		.since = now - MCPAUTH_CLIENT_FETCH_WINDOW + 1,
 	};
 
-	if (u != NULL && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
-	    curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK) {
-		/* One key per host however the URL spells it: no final
-		 * dot, addresses in inet_ntop's form, IPv4-mapped as IPv4. */
-		size_t len = strlen(host);
-		unsigned char a[16];
-		char text[INET6_ADDRSTRLEN] = "";
-		for (char *c = host; *c; c++)
-			*c = (char)tolower((unsigned char)*c);
-		if (len > 1 && host[len - 1] == '.')
-			host[--len] = '\0';
-		if (len > 2 && host[0] == '[' && host[len - 1] == ']') {
-			host[len - 1] = '\0';
-			if (inet_pton(AF_INET6, host + 1, a) == 1) {
-				static const unsigned char mapped[12] = {
-					0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff
-				};
-				if (!memcmp(a, mapped, 12))
-					inet_ntop(AF_INET, a + 12, text,
-						  sizeof(text));
-				else
-					inet_ntop(AF_INET6, a, text,
-						  sizeof(text));
-			}
-			host[len - 1] = ']';
-		}
-		snprintf(key, 300, "%s:%.280s", kind, text[0] ? text : host);
-	} else {
-		snprintf(key, 300, "%s:?", kind);
-	}
-	curl_free(host);
-	curl_url_cleanup(u);
+	/* One key per host however the URL spells it. */
+	if (!mcpauth_fetch_host_key(url, host, sizeof(host)))
+		snprintf(host, sizeof(host), "?");
+	snprintf(key, 300, "%s:%s", kind, host);
 	if (rate.limit <= 0)
 		return true;
 	if (!mcpauth_store_rate_count(store, MCPAUTH_RATE_FETCH, &rate, &n,
@@ -1244,7 +1215,6 @@ static bool jwks_refresh(struct mcpauth_store *store,
 			 struct mcpauth_client *client, long long now,
 			 struct mcpauth_err *err)
 {
-	struct mcpauth_fetch *f = NULL;
 	char *jwks = NULL, label[64], key[300];
 	long long until;
 	size_t n;
@@ -1254,20 +1224,14 @@ static bool jwks_refresh(struct mcpauth_store *store,
 			   err))
 		goto out;
 	audited = true;
-	if (!mcpauth_fetch_get(conf, client->jwks_uri, MCPAUTH_FETCH_JWKS_MAX,
-			       &f, err)) {
+	snprintf(label, sizeof(label), "the client's algorithm %s",
+		 client->signing_alg);
+	if (!mcpauth_client_jwks_fetch(conf, client->jwks_uri,
+				       client->signing_alg, label, now, &jwks,
+				       &n, &until, err)) {
 		reword(err, 401, "invalid_client", "the client's jwks_uri: ");
 		goto out;
 	}
-	snprintf(label, sizeof(label), "the client's algorithm %s",
-		 client->signing_alg);
-	if (!mcpauth_client_jwks_parse(f->body, f->len, client->signing_alg,
-				       label, &jwks, &n, err)) {
-		reword(err, 401, "invalid_client",
-		       "the keys at the client's jwks_uri: ");
-		goto out;
-	}
-	until = mcpauth_client_cache_until(f->max_age, now);
 	if (!mcpauth_store_client_jwks_fetched(store, client->client_id,
 					       client->jwks_uri, jwks, now,
 					       until, err))
@@ -1292,7 +1256,6 @@ out:
 			 "jwks_uri");
 	}
 	free(jwks);
-	mcpauth_fetch_free(f);
 	return ok;
 }
 
@@ -1779,6 +1742,24 @@ bool mcpauth_client_jwks_parse(const char *text, size_t len, const char *alg,
 out:
 	json_object_put(res);
 	json_object_put(root);
+	return ok;
+}
+
+bool mcpauth_client_jwks_fetch(const struct mcpauth_conf *conf,
+			       const char *uri, const char *alg,
+			       const char *alg_label, long long now,
+			       char **out, size_t *nkeys, long long *until,
+			       struct mcpauth_err *err)
+{
+	struct mcpauth_fetch *f = NULL;
+	bool ok = mcpauth_fetch_get(conf, uri, MCPAUTH_FETCH_JWKS_MAX, &f,
+				    err) &&
+		  mcpauth_client_jwks_parse(f->body, f->len, alg, alg_label,
+					    out, nkeys, err);
+
+	if (ok)
+		*until = mcpauth_client_cache_until(f->max_age, now);
+	mcpauth_fetch_free(f);
 	return ok;
 }
 

@@ -193,6 +193,18 @@ bool mcpauth_client_jwks_parse(const char *text, size_t len, const char *alg,
 			       size_t *nkeys, struct mcpauth_err *err);
 
 /*
+ * Fetches the JWKS at uri (fetch.c's rules, at most MCPAUTH_FETCH_JWKS_MAX
+ * bytes) and checks it as mcpauth_client_jwks_parse does; *until is when
+ * to fetch it again (mcpauth_client_cache_until). Errors: fetch.c's or
+ * mcpauth_client_jwks_parse's.
+ */
+bool mcpauth_client_jwks_fetch(const struct mcpauth_conf *conf,
+			       const char *uri, const char *alg,
+			       const char *alg_label, long long now,
+			       char **out, size_t *nkeys, long long *until,
+			       struct mcpauth_err *err);
+
+/*
  * Fetched keys and documents are used for their max-age (fetch.c), kept
  * between MIN and MAX seconds, DEFAULT without cache headers; never reused
  * after no-store or no-cache. An assertion no cached key verifies fetches

@@ -342,22 +342,63 @@ out:
 	return ok;
 }
 
-/* True when fetch_allow names the URL's host (compared without a final dot). */
-static bool host_allowed(const struct mcpauth_conf *conf, CURLU *u)
+/*
+ * The URL's host as one spelling: lower case, no final dot, an IPv6
+ * literal in inet_ntop's form without brackets, IPv4-mapped as the IPv4
+ * address (curl already writes IPv4 literals in dotted decimal).
+ */
+static bool canonical_host(CURLU *u, char *out, size_t size)
 {
-	char *host = NULL;
+	char *host = NULL, *h;
+	unsigned char a[16];
 	size_t len;
-	bool found = false;
 
 	if (curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK)
 		return false;
-	len = strlen(host);
-	if (len > 0 && host[len - 1] == '.')
-		host[--len] = '\0';
+	h = host;
+	for (char *c = h; *c; c++)
+		*c = (char)tolower((unsigned char)*c);
+	len = strlen(h);
+	if (len > 1 && h[len - 1] == '.')
+		h[--len] = '\0';
+	if (len > 2 && h[0] == '[' && h[len - 1] == ']') {
+		h[len - 1] = '\0';
+		h++;
+	}
+	/* A host too long for out is no host at all (never a prefix). */
+	if (inet_pton(AF_INET6, h, a) != 1 ||
+	    (!memcmp(a, ZERO, 10) && a[10] == 0xff && a[11] == 0xff
+		     ? inet_ntop(AF_INET, a + 12, out, (socklen_t)size)
+		     : inet_ntop(AF_INET6, a, out, (socklen_t)size)) == NULL)
+		len = (size_t)snprintf(out, size, "%s", h);
+	else
+		len = 0;
+	curl_free(host);
+	return len < size;
+}
+
+bool mcpauth_fetch_host_key(const char *url, char *out, size_t size)
+{
+	CURLU *u = curl_url();
+	bool ok = u != NULL &&
+		  curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+		  canonical_host(u, out, size);
+
+	curl_url_cleanup(u);
+	return ok;
+}
+
+/* True when fetch_allow names the URL's host. */
+static bool host_allowed(const struct mcpauth_conf *conf, CURLU *u)
+{
+	char host[256];
+	bool found = false;
+
+	if (!canonical_host(u, host, sizeof(host)))
+		return false;
 	for (size_t i = 0; i < conf->nfetch_allow && !found; i++)
 		found = conf->fetch_allow[i].host != NULL &&
-			!strcasecmp(conf->fetch_allow[i].host, host);
-	curl_free(host);
+			!strcmp(conf->fetch_allow[i].host, host);
 	return found;
 }
 

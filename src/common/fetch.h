@@ -45,6 +45,14 @@ bool mcpauth_fetch_get(const struct mcpauth_conf *conf, const char *url,
 		       struct mcpauth_err *err);
 
 /*
+ * The host of url in one spelling, whatever the URL wrote (lower case, no
+ * final dot, IPv6 in inet_ntop's form, IPv4-mapped as IPv4) into out: what
+ * fetch_allow host names are compared with, and what per-host limits count.
+ * False when url is no URL.
+ */
+bool mcpauth_fetch_host_key(const char *url, char *out, size_t size);
+
+/*
  * Why an address must not be fetched from ("loopback", "private", ...), or
  * NULL for a global unicast address. IPv4-mapped and NAT64 IPv6 addresses
  * are judged by the IPv4 address inside. Exposed for tests.

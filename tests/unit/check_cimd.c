@@ -1,8 +1,5 @@
 /* check_cimd.c: Client ID Metadata Documents: URL rules and document validation. */
-#include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -29,15 +26,9 @@ static struct mcpauth_conf *conf;
 /* The configuration check_conf_text makes, with these global lines. */
 static struct mcpauth_conf *load(const char *globals, struct mcpauth_err *err)
 {
-	struct mcpauth_conf *c = NULL;
-	const char *path = check_write_file(
-		dir, "mcpauth.conf", check_conf_text(CHECK_FILES_SECTION, "%s",
-						     globals));
-
-	mcpauth_err_clear(err);
-	if (!mcpauth_conf_load(path, &c, err))
-		return NULL;
-	return c;
+	return check_conf_load(dir, check_conf_text(CHECK_FILES_SECTION, "%s",
+						    globals),
+			       err);
 }
 
 /* Replaces the suite's conf with one made of globals; or fails the test. */
@@ -538,36 +529,6 @@ static char db[4200];
 /* A plain TCP listener on 127.0.0.1 that never speaks TLS. */
 static int lfd = -1, port;
 
-static int listen_loopback(int *out_port)
-{
-	struct sockaddr_in in = { .sin_family = AF_INET };
-	socklen_t len = sizeof(in);
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-
-	ck_assert_int_ge(fd, 0);
-	inet_pton(AF_INET, "127.0.0.1", &in.sin_addr);
-	ck_assert_int_eq(bind(fd, (struct sockaddr *)&in, len), 0);
-	ck_assert_int_eq(listen(fd, 16), 0);
-	ck_assert_int_eq(fcntl(fd, F_SETFL, O_NONBLOCK), 0);
-	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&in, &len), 0);
-	*out_port = ntohs(in.sin_port);
-	return fd;
-}
-
-/* Accepts and closes every connection waiting on lfd; returns how many. */
-static int pending(void)
-{
-	int n = 0, c;
-
-	while ((c = accept(lfd, NULL, NULL)) >= 0) {
-		close(c);
-		n++;
-	}
-	ck_assert_msg(errno == EAGAIN || errno == EWOULDBLOCK, "accept: %s",
-		      strerror(errno));
-	return n;
-}
-
 /* Replaces conf with globals and opens a migrated store on its database. */
 static void use_store(const char *globals)
 {
@@ -580,7 +541,8 @@ static void fetch_setup(void)
 {
 	conf_setup();
 	store = NULL;
-	lfd = listen_loopback(&port);
+	lfd = check_listen(AF_INET, "127.0.0.1", &port);
+	ck_assert_int_ge(lfd, 0);
 }
 
 static void fetch_teardown(void)
@@ -659,7 +621,7 @@ static int fetch_connections(const char *url, struct mcpauth_err *err)
 	ck_assert_int_eq(pthread_create(&a.thread, NULL, accept_one, &a), 0);
 	fetch_fails(url, err);
 	ck_assert_int_eq(pthread_join(a.thread, NULL), 0);
-	return a.accepted + pending();
+	return a.accepted + check_pending(lfd);
 }
 
 START_TEST(test_fetch_bad_url_refused_without_audit)
@@ -673,7 +635,7 @@ START_TEST(test_fetch_bad_url_refused_without_audit)
 	fetch_fails("https://127.0.0.1/", &err);
 	ck_assert_ptr_nonnull(strstr(err.description, "must have a path"));
 	ck_assert_int_eq(audit_rows(), 0);
-	ck_assert_int_eq(pending(), 0);
+	ck_assert_int_eq(check_pending(lfd), 0);
 }
 END_TEST
 
@@ -687,7 +649,7 @@ START_TEST(test_fetch_loopback_refused_without_connecting)
 	ck_assert_str_eq(err.code, "invalid_client");
 	ck_assert_msg(strstr(err.description, "does not fetch from") != NULL,
 		      "%s", err.description);
-	ck_assert_int_eq(pending(), 0);
+	ck_assert_int_eq(check_pending(lfd), 0);
 }
 END_TEST
 
@@ -746,7 +708,7 @@ START_TEST(test_fetch_limit_refuses_third_without_connecting)
 	fetch_fails(url, &err);
 	ck_assert_int_eq(err.status, 429);
 	ck_assert_str_eq(err.code, "temporarily_unavailable");
-	ck_assert_int_eq(pending(), 0);
+	ck_assert_int_eq(check_pending(lfd), 0);
 }
 END_TEST
 
@@ -767,7 +729,7 @@ START_TEST(test_fetch_limit_counts_each_host_apart)
 		1);
 	fetch_fails(doc_at("127.0.0.1"), &err);
 	ck_assert_int_eq(err.status, 429);
-	ck_assert_int_eq(pending(), 0);
+	ck_assert_int_eq(check_pending(lfd), 0);
 }
 END_TEST
 

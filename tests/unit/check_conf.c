@@ -27,13 +27,7 @@ static void teardown(void)
 /* Loads text as dir/mcpauth.conf; returns the error description on failure. */
 static struct mcpauth_conf *load(const char *text, struct mcpauth_err *err)
 {
-	struct mcpauth_conf *conf = NULL;
-	const char *path = check_write_file(dir, "mcpauth.conf", text);
-
-	mcpauth_err_clear(err);
-	if (!mcpauth_conf_load(path, &conf, err))
-		return NULL;
-	return conf;
+	return check_conf_load(dir, text, err);
 }
 
 /* Asserts text fails with a description that ends with want after the path. */

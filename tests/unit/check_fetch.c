@@ -1,7 +1,6 @@
 /* check_fetch.c: the outbound fetcher refuses what a client must not make us fetch. */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
@@ -30,15 +29,9 @@ static int port4, port6;
 /* The configuration check_conf_text makes, with these global lines. */
 static struct mcpauth_conf *load(const char *globals, struct mcpauth_err *err)
 {
-	struct mcpauth_conf *c = NULL;
-	const char *path = check_write_file(
-		dir, "mcpauth.conf", check_conf_text(CHECK_FILES_SECTION, "%s",
-						     globals));
-
-	mcpauth_err_clear(err);
-	if (!mcpauth_conf_load(path, &c, err))
-		return NULL;
-	return c;
+	return check_conf_load(dir, check_conf_text(CHECK_FILES_SECTION, "%s",
+						    globals),
+			       err);
 }
 
 /* Replaces the suite's conf with one made of globals; or fails the test. */
@@ -441,54 +434,10 @@ END_TEST
 
 /* --- mcpauth_fetch_get: refusals that never reach a listener ------------ */
 
-/* A non-blocking listener on addr, port 0; -1 when the address is missing. */
-static int listen_on(int family, const char *addr, int *port)
-{
-	struct sockaddr_storage ss = { 0 };
-	struct sockaddr_in *in = (struct sockaddr_in *)&ss;
-	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
-	socklen_t len = family == AF_INET ? sizeof(*in) : sizeof(*in6);
-	int fd = socket(family, SOCK_STREAM, 0), one = 1;
-
-	if (fd < 0)
-		return -1;
-	ss.ss_family = (sa_family_t)family;
-	if (family == AF_INET)
-		inet_pton(AF_INET, addr, &in->sin_addr);
-	else
-		inet_pton(AF_INET6, addr, &in6->sin6_addr);
-	if (family == AF_INET6)
-		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-	if (bind(fd, (struct sockaddr *)&ss, len) != 0 || listen(fd, 16) != 0 ||
-	    fcntl(fd, F_SETFL, O_NONBLOCK) != 0 ||
-	    getsockname(fd, (struct sockaddr *)&ss, &len) != 0) {
-		close(fd);
-		return -1;
-	}
-	*port = ntohs(family == AF_INET ? in->sin_port : in6->sin6_port);
-	return fd;
-}
-
-/* Accepts and closes every connection waiting on fd; returns how many. */
-static int pending(int fd)
-{
-	int n = 0, c;
-
-	if (fd < 0)
-		return 0;
-	while ((c = accept(fd, NULL, NULL)) >= 0) {
-		close(c);
-		n++;
-	}
-	ck_assert_msg(errno == EAGAIN || errno == EWOULDBLOCK, "accept: %s",
-		      strerror(errno));
-	return n;
-}
-
 static void get_setup(void)
 {
 	conf_setup();
-	lfd4 = listen_on(AF_INET, "127.0.0.1", &port4);
+	lfd4 = check_listen(AF_INET, "127.0.0.1", &port4);
 	ck_assert_int_ge(lfd4, 0);
 	/*
 	 * ::1 may be missing (IPv6 disabled): then the [::1] case is skipped.
@@ -496,7 +445,7 @@ static void get_setup(void)
 	 * would land on it.
 	 */
 	for (int i = 0; i < 3; i++) {
-		lfd6 = listen_on(AF_INET6, "::1", &port6);
+		lfd6 = check_listen(AF_INET6, "::1", &port6);
 		if (lfd6 < 0 || port6 != port4)
 			break;
 		close(lfd6);
@@ -560,8 +509,8 @@ static void get_fails(const char *url, struct mcpauth_err *err)
 
 static void assert_no_connection(const char *url)
 {
-	ck_assert_msg(pending(lfd4) == 0, "%s reached 127.0.0.1", url);
-	ck_assert_msg(pending(lfd6) == 0, "%s reached ::1", url);
+	ck_assert_msg(check_pending(lfd4) == 0, "%s reached 127.0.0.1", url);
+	ck_assert_msg(check_pending(lfd6) == 0, "%s reached ::1", url);
 }
 
 /* url is refused with a description that holds words, and connects nowhere. */
@@ -755,7 +704,7 @@ static int connections_made(const char *url, struct mcpauth_err *err)
 	ck_assert_int_eq(pthread_create(&a.thread, NULL, accept_one, &a), 0);
 	get_fails(url, err);
 	ck_assert_int_eq(pthread_join(a.thread, NULL), 0);
-	return a.accepted + pending(lfd4);
+	return a.accepted + check_pending(lfd4);
 }
 
 /* The listener never speaks TLS: the fetch fails, but only after connecting. */
@@ -766,7 +715,7 @@ START_TEST(test_get_allowed_address_reaches_listener)
 	use_conf(ALLOW_LOOPBACK);
 	ck_assert_int_eq(connections_made(at("127.0.0.1"), &err), 1);
 	ck_assert_ptr_null(strstr(err.description, "does not fetch from"));
-	ck_assert_int_eq(pending(lfd6), 0);
+	ck_assert_int_eq(check_pending(lfd6), 0);
 }
 END_TEST
 
@@ -777,7 +726,7 @@ START_TEST(test_get_allowed_host_name_reaches_listener)
 	use_conf("fetch_timeout = 2\nfetch_allow = localhost\n");
 	ck_assert_int_eq(connections_made(at("localhost"), &err), 1);
 	ck_assert_ptr_null(strstr(err.description, "does not fetch from"));
-	ck_assert_int_eq(pending(lfd6), 0);
+	ck_assert_int_eq(check_pending(lfd6), 0);
 }
 END_TEST
 

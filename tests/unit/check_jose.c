@@ -1,8 +1,5 @@
 /* check_jose.c: key generation, at+jwt signing and strict verification (rhonabwy). */
-#include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -171,19 +168,12 @@ START_TEST(test_verify_refuses)
 }
 END_TEST
 
-/* A listening socket on 127.0.0.1; *port is where it listens. */
+/* A non-blocking listening socket on 127.0.0.1; *port is where it listens. */
 static int listener(int *port)
 {
-	struct sockaddr_in a = { .sin_family = AF_INET };
-	socklen_t len = sizeof(a);
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	int fd = check_listen(AF_INET, "127.0.0.1", port);
 
 	ck_assert_int_ge(fd, 0);
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	ck_assert_int_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-	ck_assert_int_eq(listen(fd, 8), 0);
-	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-	*port = ntohs(a.sin_port);
 	return fd;
 }
 

@@ -2,7 +2,9 @@
 #define _XOPEN_SOURCE 700
 #define _DEFAULT_SOURCE
 #define _GNU_SOURCE /* memmem */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -10,12 +12,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include <json-c/json.h>
 #include <sqlite3.h>
 
 #include "check_mcpauth.h"
 #include "client.h"
+#include "conf.h"
 #include "fcgi.h"
 #include "jose.h"
 #include "keys.h"
@@ -72,6 +77,60 @@ struct mcpauth_store *check_store_migrated(const char *path)
 			      mcpauth_store_ready(store, &err),
 		      "%s (%s)", err.description, err.detail);
 	return store;
+}
+
+struct mcpauth_conf *check_conf_load(const char *dir, const char *text,
+				     struct mcpauth_err *err)
+{
+	struct mcpauth_conf *conf = NULL;
+	const char *path = check_write_file(dir, "mcpauth.conf", text);
+
+	mcpauth_err_clear(err);
+	if (!mcpauth_conf_load(path, &conf, err))
+		return NULL;
+	return conf;
+}
+
+int check_listen(int family, const char *addr, int *port)
+{
+	struct sockaddr_storage ss = { 0 };
+	struct sockaddr_in *in = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+	socklen_t len = family == AF_INET ? sizeof(*in) : sizeof(*in6);
+	int fd = socket(family, SOCK_STREAM, 0), one = 1;
+
+	if (fd < 0)
+		return -1;
+	ss.ss_family = (sa_family_t)family;
+	if (family == AF_INET)
+		inet_pton(AF_INET, addr, &in->sin_addr);
+	else
+		inet_pton(AF_INET6, addr, &in6->sin6_addr);
+	if (family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&ss, len) != 0 || listen(fd, 16) != 0 ||
+	    fcntl(fd, F_SETFL, O_NONBLOCK) != 0 ||
+	    getsockname(fd, (struct sockaddr *)&ss, &len) != 0) {
+		close(fd);
+		return -1;
+	}
+	*port = ntohs(family == AF_INET ? in->sin_port : in6->sin6_port);
+	return fd;
+}
+
+int check_pending(int fd)
+{
+	int n = 0, c;
+
+	if (fd < 0)
+		return 0;
+	while ((c = accept(fd, NULL, NULL)) >= 0) {
+		close(c);
+		n++;
+	}
+	ck_assert_msg(errno == EAGAIN || errno == EWOULDBLOCK, "accept: %s",
+		      strerror(errno));
+	return n;
 }
 
 const char *check_conf_text(const char *sections, const char *fmt, ...)

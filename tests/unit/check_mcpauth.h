@@ -49,6 +49,26 @@ struct mcpauth_store *check_store_migrated(const char *path);
 const char *check_write_file(const char *dir, const char *name,
 			     const char *text);
 
+struct mcpauth_conf;
+struct mcpauth_err;
+
+/*
+ * Loads text as dir/mcpauth.conf: the configuration, or NULL with err set
+ * (err is cleared first).
+ */
+struct mcpauth_conf *check_conf_load(const char *dir, const char *text,
+				     struct mcpauth_err *err);
+
+/*
+ * A non-blocking TCP listener on addr (AF_INET or AF_INET6, IPv6-only),
+ * port 0: the socket, its port in *port; -1 when the address is missing.
+ * For showing that nothing connected: see check_pending.
+ */
+int check_listen(int family, const char *addr, int *port);
+
+/* Accepts and closes every connection waiting on fd; returns how many. */
+int check_pending(int fd);
+
 /* Declared, not included: check_jose.c includes jansson, which clashes. */
 struct json_object;
 struct mcpauth_client;
