@@ -179,7 +179,10 @@ ${userLines('apache')}PidFile "${run}/apache.pid"
 ErrorLog "${run}/error.log"
 LogLevel warn
 DefaultRuntimeDir "${run}"
-Mutex file:${run} default
+# flock, not file (fcntl): with a threaded MPM, fcntl deadlock detection
+# refuses mod_fcgid a lock now and then ("can't lock process table:
+# Resource deadlock avoided"), which closes the connection unanswered.
+Mutex flock:${run} default
 DocumentRoot "${run}/htdocs"
 KeepAlive On
 MaxKeepAliveRequests 0

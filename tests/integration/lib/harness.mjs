@@ -342,7 +342,10 @@ PidFile "${run}/apache.pid"
 ErrorLog "${run}/error.log"
 LogLevel warn fcgid:info
 DefaultRuntimeDir "${run}"
-Mutex file:${run} default
+# flock, not file (fcntl): with a threaded MPM, fcntl deadlock detection
+# refuses mod_fcgid a lock now and then ("can't lock process table:
+# Resource deadlock avoided"), which closes the connection unanswered.
+Mutex flock:${run} default
 DocumentRoot "${run}/htdocs"
 <Directory />
 	AllowOverride None
