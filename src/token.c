@@ -1,9 +1,10 @@
 /*
  * token.c: mcpauth-token, the token endpoint (RFC 6749 §3.2, OAuth 2.1):
  * authorization_code with PKCE (RFC 7636) and refresh_token with rotation
- * (RFC 9700 §4.14.2). Each grant runs in one BEGIN IMMEDIATE transaction:
+ * (RFC 9700 §4.14.2). Each grant writes in one BEGIN IMMEDIATE transaction:
  * of many simultaneous redemptions of a code or refresh token exactly one
- * wins, and everything it issues is recorded before the answer.
+ * wins, and everything it issues is recorded before the answer. Tokens are
+ * signed before that transaction, never while holding the write lock.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,12 +23,27 @@
 #include "scope.h"
 #include "tokens.h"
 
-/* What one successful grant hands out. */
+/*
+ * What one grant hands out. The access token is signed and the refresh
+ * token drawn before the write transaction (prepare); their rows are
+ * written in it (record).
+ */
 struct issued {
 	char *access;
 	char *refresh; /* NULL: none */
 	char *scope;   /* granted */
+	struct mcpauth_access row;	  /* borrows the claims' strings */
+	char *refresh_hash;		  /* with refresh */
+	struct mcpauth_refresh refresh_row; /* borrows its template's */
 };
+
+static void issued_clear(struct issued *t)
+{
+	mcpauth_crypto_free_secret(t->access);
+	mcpauth_crypto_free_secret(t->refresh);
+	free(t->refresh_hash);
+	t->access = t->refresh = t->refresh_hash = NULL;
+}
 
 static const char *param(const struct mcpauth_form *form, const char *name)
 {
@@ -39,47 +55,39 @@ static const char *param(const struct mcpauth_form *form, const char *name)
 #define BAD_GRANT(err, ...) MCPAUTH_ERR((err), 400, "invalid_grant", __VA_ARGS__)
 
 /*
- * Signs the access token and, when the client may refresh, a new refresh
- * token of family; in the caller's transaction.
+ * Signs the access token of claims and, when refresh is not NULL, draws a
+ * refresh token like it (same family, client, user, resource, scope and
+ * auth_time; new lifetime). Nothing is written: a grant does this before
+ * BEGIN IMMEDIATE, because the ES256 signature is most of its CPU time and
+ * a write lock held through it queues every other writer (bench/).
  */
-static bool issue(struct mcpauth_ctx *ctx, const struct mcpauth_client *client,
-		  const struct mcpauth_user *user, const char *resource,
-		  const char *scope, long long auth_time, const char *family,
-		  struct issued *out, struct mcpauth_err *err)
+static bool prepare(struct mcpauth_ctx *ctx,
+		    const struct mcpauth_token_claims *claims,
+		    const struct mcpauth_refresh *refresh, struct issued *out,
+		    struct mcpauth_err *err)
 {
-	struct mcpauth_token_claims claims = {
-		.client_id = client->client_id,
-		.subject = user->subject,
-		.user_id = user->id,
-		.auth_time = auth_time,
-		.resource = resource,
-		.scope = scope,
-		.family_id = family,
-	};
-	char *hash = NULL;
-	bool ok = false;
-
-	if (!mcpauth_tokens_access(ctx->conf, ctx->keys, ctx->store, &claims,
-				   ctx->now, &out->access, err))
+	if (!mcpauth_tokens_access(ctx->conf, ctx->keys, ctx->store, claims,
+				   ctx->now, &out->access, &out->row, err))
 		return false;
-	if (!mcpauth_scope_has(client->grant_types, "refresh_token"))
+	if (refresh == NULL)
 		return true;
-	if (mcpauth_tokens_random(&out->refresh, &hash, err)) {
-		struct mcpauth_refresh r = {
-			.family_id = (char *)family,
-			.client_id = client->client_id,
-			.user_id = user->id,
-			.resource = (char *)resource,
-			.scope = (char *)scope,
-			.auth_time = auth_time,
-			.created_at = ctx->now,
-			.expires_at = ctx->now +
-				      ctx->conf->refresh_token_lifetime,
-		};
-		ok = mcpauth_store_refresh_add(ctx->store, hash, &r, err);
-	}
-	free(hash);
-	return ok;
+	out->refresh_row = *refresh;
+	out->refresh_row.created_at = ctx->now;
+	out->refresh_row.expires_at =
+		ctx->now + ctx->conf->refresh_token_lifetime;
+	out->refresh_row.rotated_at = 0;
+	out->refresh_row.revoked_at = 0;
+	return mcpauth_tokens_random(&out->refresh, &out->refresh_hash, err);
+}
+
+/* Writes what prepare() made, in the caller's transaction. */
+static bool record(struct mcpauth_ctx *ctx, const struct issued *t,
+		   struct mcpauth_err *err)
+{
+	return mcpauth_store_access_add(ctx->store, &t->row, err) &&
+	       (t->refresh == NULL ||
+		mcpauth_store_refresh_add(ctx->store, t->refresh_hash,
+					  &t->refresh_row, err));
 }
 
 /* The user tokens are for: enabled, or the grant fails. */
@@ -95,7 +103,13 @@ static bool live_user(struct mcpauth_ctx *ctx, long long id,
 	return true;
 }
 
-/* grant_type=authorization_code (RFC 6749 §4.1.3, RFC 7636 §4.5). */
+/*
+ * grant_type=authorization_code (RFC 6749 §4.1.3, RFC 7636 §4.5). The code
+ * is checked and the tokens made without a lock; then, in one BEGIN
+ * IMMEDIATE transaction, the code is consumed only if nobody has (one
+ * UPDATE wins) and the tokens are recorded. A redemption that loses that
+ * race is a code used twice, exactly as if it had come later.
+ */
 static bool code_grant(struct mcpauth_ctx *ctx, const struct mcpauth_form *form,
 		       const struct mcpauth_client *client,
 		       struct issued *out, struct mcpauth_err *err)
@@ -127,35 +141,24 @@ static bool code_grant(struct mcpauth_ctx *ctx, const struct mcpauth_form *form,
 			MCPAUTH_ERR_INTERNAL(err, "out of memory");
 		return false;
 	}
-	if (!mcpauth_store_begin(ctx->store, err))
-		goto out;
 	if (!mcpauth_store_code_get(ctx->store, hash, &c, err))
-		goto fail;
+		goto out;
 	if (c == NULL) {
 		BAD_GRANT(err, "the code is unknown");
-		goto fail;
+		goto out;
 	}
 	if (c->consumed_at != 0) {
-		/*
-		 * RFC 6749 §4.1.2: a code used twice revokes what it issued;
-		 * the revocation commits although the request fails.
-		 */
-		if (c->family_id != NULL &&
-		    !mcpauth_store_family_revoke(ctx->store, c->family_id,
-						 ctx->now, err))
-			goto fail;
-		replay = true;
-		BAD_GRANT(err, "the code was already used; the tokens issued "
-			       "for it are revoked");
-		goto commit;
+		if (!mcpauth_store_begin(ctx->store, err))
+			goto out;
+		goto replayed;
 	}
 	if (c->expires_at <= ctx->now) {
 		BAD_GRANT(err, "the code has expired");
-		goto fail;
+		goto out;
 	}
 	if (strcmp(c->client_id, client->client_id) != 0) {
 		BAD_GRANT(err, "the code was issued to another client");
-		goto fail;
+		goto out;
 	}
 	/*
 	 * RFC 6749 §4.1.3: required when the authorization request had it.
@@ -169,30 +172,76 @@ static bool code_grant(struct mcpauth_ctx *ctx, const struct mcpauth_form *form,
 	if (redirect_uri == NULL || strcmp(redirect_uri, c->redirect_uri) != 0) {
 		BAD_GRANT(err, "redirect_uri does not match the authorization "
 			       "request's");
-		goto fail;
+		goto out;
 	}
 	if (!mcpauth_pkce_verify(verifier, c->code_challenge)) {
 		BAD_GRANT(err, "code_verifier does not match the "
 			       "code_challenge");
-		goto fail;
+		goto out;
 	}
 	if (resource != NULL && strcmp(resource, c->resource) != 0) {
 		MCPAUTH_ERR(err, 400, "invalid_target",
 			    "resource differs from the authorization "
 			    "request's");
-		goto fail;
+		goto out;
 	}
-	if (!live_user(ctx, c->user_id, &user, err) ||
-	    !mcpauth_store_code_consume(ctx->store, hash, family, ctx->now,
+	if (!live_user(ctx, c->user_id, &user, err))
+		goto out;
+	{
+		struct mcpauth_token_claims claims = {
+			.client_id = client->client_id,
+			.subject = user->subject,
+			.user_id = user->id,
+			.auth_time = c->auth_time,
+			.resource = c->resource,
+			.scope = c->scope,
+			.family_id = family,
+		};
+		struct mcpauth_refresh like = {
+			.family_id = family,
+			.client_id = client->client_id,
+			.user_id = user->id,
+			.resource = c->resource,
+			.scope = c->scope,
+			.auth_time = c->auth_time,
+		};
+		bool refresh = mcpauth_scope_has(client->grant_types,
+						 "refresh_token");
+		if (!prepare(ctx, &claims, refresh ? &like : NULL, out, err))
+			goto out;
+	}
+	if (!mcpauth_store_begin(ctx->store, err))
+		goto out;
+	if (!mcpauth_store_code_consume(ctx->store, hash, family, ctx->now,
 					&won, err))
 		goto fail;
 	if (!won) {
-		BAD_GRANT(err, "the code was already used");
-		goto fail;
+		/* Redeemed by another request since the read above. */
+		mcpauth_code_free(c);
+		c = NULL;
+		if (!mcpauth_store_code_get(ctx->store, hash, &c, err))
+			goto fail;
+		if (c == NULL) {
+			BAD_GRANT(err, "the code is unknown");
+			goto fail;
+		}
+		goto replayed;
 	}
-	if (!issue(ctx, client, user, c->resource, c->scope, c->auth_time,
-		   family, out, err))
+	if (!record(ctx, out, err))
 		goto fail;
+	goto commit;
+replayed:
+	/*
+	 * RFC 6749 §4.1.2: a code used twice revokes what it issued; the
+	 * revocation commits although the request fails.
+	 */
+	if (c->family_id != NULL &&
+	    !mcpauth_store_family_revoke(ctx->store, c->family_id, ctx->now,
+					 err))
+		goto fail;
+	replay = true;
+	BAD_GRANT(err, "the code was already used; the tokens issued for it "
+		       "are revoked");
 commit:
 	if (!mcpauth_store_commit(ctx->store, err))
 		goto fail;
@@ -206,18 +255,60 @@ commit:
 fail:
 	mcpauth_store_rollback(ctx->store);
 out:
-	if (!ok) {
-		mcpauth_crypto_free_secret(out->access);
-		mcpauth_crypto_free_secret(out->refresh);
-		out->access = out->refresh = NULL;
-	}
+	if (!ok)
+		issued_clear(out);
 	mcpauth_code_free(c);
 	mcpauth_user_free(user);
 	free(hash);
 	return ok;
 }
 
-/* grant_type=refresh_token (RFC 6749 §6), rotating (RFC 9700 §4.14.2). */
+/*
+ * Whether client may redeem refresh token r now. When not, *err says why
+ * and *revoke whether the token's family is to be revoked: a rotated token
+ * used again after refresh_grace (RFC 9700 §4.14.2). Within the grace it
+ * is taken for the same client's concurrent refresh and refused without
+ * revoking (it gets no token either way).
+ */
+static bool redeemable(struct mcpauth_ctx *ctx,
+		       const struct mcpauth_client *client,
+		       const struct mcpauth_refresh *r, bool *revoke,
+		       struct mcpauth_err *err)
+{
+	*revoke = false;
+	if (r == NULL || strcmp(r->client_id, client->client_id) != 0) {
+		/* Another client's token proves nothing: no revocation. */
+		BAD_GRANT(err, "the refresh token is unknown");
+		return false;
+	}
+	if (r->revoked_at != 0) {
+		BAD_GRANT(err, "the refresh token was revoked");
+		return false;
+	}
+	if (r->rotated_at != 0) {
+		if (ctx->now - r->rotated_at > ctx->conf->refresh_grace) {
+			*revoke = true;
+			BAD_GRANT(err, "the refresh token was already used; "
+				       "its family is revoked");
+			return false;
+		}
+		BAD_GRANT(err, "the refresh token was just used by another "
+			       "request");
+		return false;
+	}
+	if (r->expires_at <= ctx->now) {
+		BAD_GRANT(err, "the refresh token has expired");
+		return false;
+	}
+	return true;
+}
+
+/*
+ * grant_type=refresh_token (RFC 6749 §6), rotating (RFC 9700 §4.14.2).
+ * Checked and made without a lock like a code; in the transaction the old
+ * token is rotated only if it still is the family's current member, and a
+ * request that loses is judged again on the row it lost to.
+ */
 static bool refresh_grant(struct mcpauth_ctx *ctx,
 			  const struct mcpauth_form *form,
 			  const struct mcpauth_client *client,
@@ -241,68 +332,31 @@ static bool refresh_grant(struct mcpauth_ctx *ctx,
 		MCPAUTH_ERR_INTERNAL(err, "out of memory");
 		return false;
 	}
-	if (!mcpauth_store_begin(ctx->store, err))
-		goto out;
 	if (!mcpauth_store_refresh_get(ctx->store, hash, &r, err))
-		goto fail;
-	if (r == NULL || strcmp(r->client_id, client->client_id) != 0) {
-		/* Another client's token proves nothing: no revocation. */
-		BAD_GRANT(err, "the refresh token is unknown");
-		goto fail;
-	}
-	if (r->revoked_at != 0) {
-		BAD_GRANT(err, "the refresh token was revoked");
-		goto fail;
-	}
-	if (r->rotated_at != 0) {
-		/*
-		 * Reuse of a rotated token revokes the family, unless it comes
-		 * within refresh_grace of the rotation: then it is taken for
-		 * the same client's concurrent refresh, refused without
-		 * revoking (it gets no token either way).
-		 */
-		if (ctx->now - r->rotated_at > ctx->conf->refresh_grace) {
-			if (!mcpauth_store_family_revoke(ctx->store,
-							 r->family_id,
-							 ctx->now, err))
-				goto fail;
-			revoke = true;
-			BAD_GRANT(err, "the refresh token was already used; "
-				       "its family is revoked");
-			goto commit;
-		}
-		BAD_GRANT(err, "the refresh token was just used by another "
-			       "request");
-		goto fail;
-	}
-	if (r->expires_at <= ctx->now) {
-		BAD_GRANT(err, "the refresh token has expired");
-		goto fail;
+		goto out;
+	if (!redeemable(ctx, client, r, &revoke, err)) {
+		if (!revoke || !mcpauth_store_begin(ctx->store, err))
+			goto out;
+		goto revoked;
 	}
 	if (resource != NULL && strcmp(resource, r->resource) != 0) {
 		MCPAUTH_ERR(err, 400, "invalid_target",
 			    "resource differs from the refresh token's");
-		goto fail;
+		goto out;
 	}
 	/* RFC 6749 §6: a narrower scope may be asked for, never a wider one. */
 	if (scope != NULL && !mcpauth_scope_subset(scope, r->scope)) {
 		MCPAUTH_ERR(err, 400, "invalid_scope",
 			    "scope is wider than the refresh token's");
-		goto fail;
+		goto out;
 	}
 	granted = mcpauth_scope_union("", scope != NULL ? scope : r->scope);
 	if (granted == NULL) {
 		MCPAUTH_ERR_INTERNAL(err, "out of memory");
-		goto fail;
+		goto out;
 	}
-	if (!live_user(ctx, r->user_id, &user, err) ||
-	    !mcpauth_store_refresh_rotate(ctx->store, hash, ctx->now, &won,
-					  err))
-		goto fail;
-	if (!won) {
-		BAD_GRANT(err, "the refresh token was already used");
-		goto fail;
-	}
+	if (!live_user(ctx, r->user_id, &user, err))
+		goto out;
 	/* The new member keeps the family's scope; the access token is narrowed. */
 	{
 		struct mcpauth_token_claims claims = {
@@ -314,41 +368,51 @@ static bool refresh_grant(struct mcpauth_ctx *ctx,
 			.scope = granted,
 			.family_id = r->family_id,
 		};
-		char *nhash = NULL;
-		struct mcpauth_refresh n = *r;
-
-		if (!mcpauth_tokens_access(ctx->conf, ctx->keys, ctx->store,
-					   &claims, ctx->now, &out->access,
-					   err) ||
-		    !mcpauth_tokens_random(&out->refresh, &nhash, err))
-			goto fail;
-		n.created_at = ctx->now;
-		n.expires_at = ctx->now + ctx->conf->refresh_token_lifetime;
-		n.rotated_at = 0;
-		n.revoked_at = 0;
-		ok = mcpauth_store_refresh_add(ctx->store, nhash, &n, err);
-		free(nhash);
-		if (!ok)
-			goto fail;
-		ok = false;
+		if (!prepare(ctx, &claims, r, out, err))
+			goto out;
 	}
-	out->scope = granted;
+	if (!mcpauth_store_begin(ctx->store, err))
+		goto out;
+	if (!mcpauth_store_refresh_rotate(ctx->store, hash, ctx->now, &won,
+					  err))
+		goto fail;
+	if (!won) {
+		/* Rotated or revoked by another request since the read. */
+		mcpauth_refresh_free(r);
+		r = NULL;
+		if (!mcpauth_store_refresh_get(ctx->store, hash, &r, err))
+			goto fail;
+		if (redeemable(ctx, client, r, &revoke, err)) {
+			MCPAUTH_ERR_INTERNAL(err, "a refresh token that could "
+						  "not be rotated is current");
+			goto fail;
+		}
+		if (!revoke)
+			goto fail;
+		goto revoked;
+	}
+	if (!record(ctx, out, err))
+		goto fail;
+	goto commit;
+revoked:
+	/* The reason is in *err already; the revocation still commits. */
+	if (!mcpauth_store_family_revoke(ctx->store, r->family_id, ctx->now,
+					 err))
+		goto fail;
 commit:
 	if (!mcpauth_store_commit(ctx->store, err))
 		goto fail;
 	ok = !revoke;
-	if (ok)
-		granted = NULL; /* handed to out */
+	if (ok) {
+		out->scope = granted; /* handed to out */
+		granted = NULL;
+	}
 	goto out;
 fail:
 	mcpauth_store_rollback(ctx->store);
 out:
-	if (!ok) {
-		mcpauth_crypto_free_secret(out->access);
-		mcpauth_crypto_free_secret(out->refresh);
-		out->access = out->refresh = NULL;
-		out->scope = NULL;
-	}
+	if (!ok)
+		issued_clear(out);
 	mcpauth_refresh_free(r);
 	mcpauth_user_free(user);
 	free(granted);
@@ -427,11 +491,10 @@ static bool credentials_grant(struct mcpauth_ctx *ctx,
 			.resource = res->url,
 			.scope = granted,
 		};
-		if (!mcpauth_store_begin(ctx->store, err))
+		if (!prepare(ctx, &claims, NULL, out, err) ||
+		    !mcpauth_store_begin(ctx->store, err))
 			goto out;
-		if (!mcpauth_tokens_access(ctx->conf, ctx->keys, ctx->store,
-					   &claims, ctx->now, &out->access,
-					   err) ||
+		if (!record(ctx, out, err) ||
 		    !mcpauth_store_commit(ctx->store, err)) {
 			mcpauth_store_rollback(ctx->store);
 			goto out;
@@ -441,6 +504,8 @@ static bool credentials_grant(struct mcpauth_ctx *ctx,
 	granted = NULL;
 	ok = true;
 out:
+	if (!ok)
+		issued_clear(out);
 	free(allowed);
 	free(granted);
 	return ok;
@@ -771,8 +836,7 @@ out:
 			mcpauth_resp_header(resp, "WWW-Authenticate",
 					    "Basic realm=\"mcpauth\"");
 	}
-	mcpauth_crypto_free_secret(t.access);
-	mcpauth_crypto_free_secret(t.refresh);
+	issued_clear(&t);
 	free(t.scope);
 	mcpauth_client_free(client);
 	mcpauth_form_free(form);

@@ -30,11 +30,11 @@ bool mcpauth_tokens_access(const struct mcpauth_conf *conf,
 			   struct mcpauth_keys *keys,
 			   struct mcpauth_store *store,
 			   const struct mcpauth_token_claims *c, long long now,
-			   char **jwt, struct mcpauth_err *err)
+			   char **jwt, struct mcpauth_access *rec,
+			   struct mcpauth_err *err)
 {
 	const struct mcpauth_jose_signer *signer = NULL;
 	struct json_object *o = NULL;
-	struct mcpauth_access rec = { 0 };
 	char jti[33], *claims = NULL, *token = NULL;
 	bool ok = false;
 
@@ -81,17 +81,16 @@ bool mcpauth_tokens_access(const struct mcpauth_conf *conf,
 	}
 	if (!mcpauth_jose_sign(signer, "at+jwt", claims, &token, err))
 		goto out;
-	snprintf(rec.jti, sizeof(rec.jti), "%s", jti);
-	snprintf(rec.family_id, sizeof(rec.family_id), "%s",
+	memset(rec, 0, sizeof(*rec));
+	snprintf(rec->jti, sizeof(rec->jti), "%s", jti);
+	snprintf(rec->family_id, sizeof(rec->family_id), "%s",
 		 c->family_id != NULL ? c->family_id : "");
-	rec.client_id = (char *)c->client_id;
-	rec.user_id = c->user_id;
-	rec.resource = (char *)c->resource;
-	rec.scope = (char *)c->scope;
-	rec.issued_at = now;
-	rec.expires_at = now + conf->access_token_lifetime;
-	if (!mcpauth_store_access_add(store, &rec, err))
-		goto out;
+	rec->client_id = (char *)c->client_id;
+	rec->user_id = c->user_id;
+	rec->resource = (char *)c->resource;
+	rec->scope = (char *)c->scope;
+	rec->issued_at = now;
+	rec->expires_at = now + conf->access_token_lifetime;
 	*jwt = token;
 	token = NULL;
 	ok = true;

@@ -30,8 +30,13 @@ struct mcpauth_token_claims {
 /*
  * Signs an access token (typ at+jwt; iss, sub, aud, client_id, scope, iat,
  * exp, jti, auth_time when a user signed in, principal_type) with the
- * active key, valid for access_token_lifetime, and records its jti, in the
- * caller's transaction. *jwt is owned by the caller.
+ * active key, valid for access_token_lifetime. *jwt is owned by the
+ * caller; *rec is the token's row, for mcpauth_store_access_add in the
+ * transaction that commits the grant, and borrows claims' strings.
+ *
+ * Nothing here writes: sign before taking the write lock. The signature is
+ * most of a grant's CPU time, and a lock held through it queues every
+ * other writer behind it (bench/README.md).
  *
  * Users and machines never look alike: a user's token has the user's
  * random subject as sub (base64url) and principal_type "user"; a machine
@@ -42,7 +47,8 @@ bool mcpauth_tokens_access(const struct mcpauth_conf *conf,
 			   struct mcpauth_keys *keys,
 			   struct mcpauth_store *store,
 			   const struct mcpauth_token_claims *claims,
-			   long long now, char **jwt, struct mcpauth_err *err);
+			   long long now, char **jwt, struct mcpauth_access *rec,
+			   struct mcpauth_err *err);
 
 /*
  * A new random value (MCPAUTH_TOKEN_BYTES, base64url) and its stored hash,

@@ -90,10 +90,12 @@ static struct json_object *part(const char *jwt, int i)
 static char *issue(const struct mcpauth_token_claims *c, long long now)
 {
 	struct mcpauth_err err = { 0 };
+	struct mcpauth_access row;
 	char *jwt = NULL;
 
 	ck_assert_msg(mcpauth_tokens_access(ctx.conf, ctx.keys, ctx.store, c,
-					    now, &jwt, &err),
+					    now, &jwt, &row, &err) &&
+			      mcpauth_store_access_add(ctx.store, &row, &err),
 		      "%s (%s)", err.description, err.detail);
 	return jwt;
 }
