@@ -11,45 +11,6 @@
 /* The name the runner gives mcpauth_log_init; restored after each test. */
 #define RUNNER_PROGRAM "check"
 
-struct capture {
-	FILE *file;
-	int saved;
-};
-
-/* Sends stderr (fd 2) to a temporary file until capture_end. */
-static void capture_begin(struct capture *c)
-{
-	fflush(stderr);
-	c->file = tmpfile();
-	ck_assert_ptr_nonnull(c->file);
-	c->saved = dup(STDERR_FILENO);
-	ck_assert_int_ge(c->saved, 0);
-	ck_assert_int_eq(dup2(fileno(c->file), STDERR_FILENO), STDERR_FILENO);
-}
-
-/* Restores stderr and returns what was written (free). */
-static char *capture_end(struct capture *c)
-{
-	long size;
-	char *text;
-
-	fflush(stderr);
-	ck_assert_int_eq(dup2(c->saved, STDERR_FILENO), STDERR_FILENO);
-	close(c->saved);
-	ck_assert_int_eq(fseek(c->file, 0, SEEK_END), 0);
-	size = ftell(c->file);
-	ck_assert_int_ge(size, 0);
-	rewind(c->file);
-	text = malloc((size_t)size + 1);
-	ck_assert_ptr_nonnull(text);
-	ck_assert_uint_eq(fread(text, 1, (size_t)size, c->file), (size_t)size);
-	text[size] = '\0';
-	fclose(c->file);
-	/* The log output holds no NUL. */
-	ck_assert_uint_eq(strlen(text), (size_t)size);
-	return text;
-}
-
 /* Exactly one line: one newline, at the end. */
 static void assert_one_line(const char *text)
 {
@@ -232,15 +193,15 @@ END_TEST
 
 START_TEST(test_log_one_line)
 {
-	struct capture c;
+	struct check_capture c;
 	char pid[32];
 	char *text;
 
 	mcpauth_log_init("check-log");
 	mcpauth_log_set_request(NULL);
-	capture_begin(&c);
+	check_capture_begin(&c);
 	mcpauth_log(MCPAUTH_LOG_ERROR, "event=%s value=%d", "a\nb\r\\c\x01", 7);
-	text = capture_end(&c);
+	text = check_capture_end(&c);
 	mcpauth_log_init(RUNNER_PROGRAM);
 
 	assert_one_line(text);
@@ -257,25 +218,25 @@ END_TEST
 
 START_TEST(test_log_request_id)
 {
-	struct capture c;
+	struct check_capture c;
 	char id[17] = "0123456789abcdef";
 	char *text;
 
 	mcpauth_log_set_request(id);
 	/* The id is copied. */
 	memset(id, 'X', 16);
-	capture_begin(&c);
+	check_capture_begin(&c);
 	mcpauth_log(MCPAUTH_LOG_ERROR, "with id");
-	text = capture_end(&c);
+	text = check_capture_end(&c);
 	assert_one_line(text);
 	assert_contains(text, " req=0123456789abcdef ");
 	assert_contains(text, "with id\n");
 	free(text);
 
 	mcpauth_log_set_request(NULL);
-	capture_begin(&c);
+	check_capture_begin(&c);
 	mcpauth_log(MCPAUTH_LOG_ERROR, "without id");
-	text = capture_end(&c);
+	text = check_capture_end(&c);
 	assert_one_line(text);
 	ck_assert_ptr_null(strstr(text, "req="));
 	assert_contains(text, "without id\n");
@@ -285,16 +246,16 @@ END_TEST
 
 START_TEST(test_log_level)
 {
-	struct capture c;
+	struct check_capture c;
 	char *text;
 
 	mcpauth_log_set_level(MCPAUTH_LOG_WARN);
-	capture_begin(&c);
+	check_capture_begin(&c);
 	mcpauth_log(MCPAUTH_LOG_DEBUG, "debug line");
 	mcpauth_log(MCPAUTH_LOG_INFO, "info line");
 	mcpauth_log(MCPAUTH_LOG_WARN, "warn line");
 	mcpauth_log(MCPAUTH_LOG_ERROR, "error line");
-	text = capture_end(&c);
+	text = check_capture_end(&c);
 	mcpauth_log_set_level(MCPAUTH_LOG_INFO);
 
 	ck_assert_ptr_null(strstr(text, "debug line"));
@@ -308,9 +269,9 @@ START_TEST(test_log_level)
 	free(text);
 
 	mcpauth_log_set_level(MCPAUTH_LOG_DEBUG);
-	capture_begin(&c);
+	check_capture_begin(&c);
 	mcpauth_log(MCPAUTH_LOG_DEBUG, "debug line");
-	text = capture_end(&c);
+	text = check_capture_end(&c);
 	mcpauth_log_set_level(MCPAUTH_LOG_INFO);
 	assert_one_line(text);
 	assert_contains(text, "debug line\n");
@@ -321,15 +282,15 @@ END_TEST
 START_TEST(test_log_long_message)
 {
 	char big[5000];
-	struct capture c;
+	struct check_capture c;
 	char *text;
 
 	memset(big, 'x', sizeof(big) - 1);
 	big[sizeof(big) - 1] = '\0';
 	big[100] = '\n';
-	capture_begin(&c);
+	check_capture_begin(&c);
 	mcpauth_log(MCPAUTH_LOG_ERROR, "big=%s", big);
-	text = capture_end(&c);
+	text = check_capture_end(&c);
 	/* Long or truncated, still one line. */
 	assert_one_line(text);
 	assert_contains(text, "big=xxxx");
@@ -340,14 +301,14 @@ END_TEST
 START_TEST(test_log_err)
 {
 	struct mcpauth_err err = { 0 };
-	struct capture c;
+	struct check_capture c;
 	char *text;
 
 	MCPAUTH_ERR(&err, 400, "invalid_request", "bad\nvalue");
 	mcpauth_err_detail(&err, "detail\r\nhere");
-	capture_begin(&c);
+	check_capture_begin(&c);
 	mcpauth_log_err(&err);
-	text = capture_end(&c);
+	text = check_capture_end(&c);
 
 	assert_one_line(text);
 	assert_contains(text, "invalid_request");

@@ -133,6 +133,38 @@ int check_pending(int fd)
 	return n;
 }
 
+void check_capture_begin(struct check_capture *c)
+{
+	fflush(stderr);
+	c->file = tmpfile();
+	ck_assert_ptr_nonnull(c->file);
+	c->saved = dup(STDERR_FILENO);
+	ck_assert_int_ge(c->saved, 0);
+	ck_assert_int_eq(dup2(fileno(c->file), STDERR_FILENO), STDERR_FILENO);
+}
+
+char *check_capture_end(struct check_capture *c)
+{
+	long size;
+	char *text;
+
+	fflush(stderr);
+	ck_assert_int_eq(dup2(c->saved, STDERR_FILENO), STDERR_FILENO);
+	close(c->saved);
+	ck_assert_int_eq(fseek(c->file, 0, SEEK_END), 0);
+	size = ftell(c->file);
+	ck_assert_int_ge(size, 0);
+	rewind(c->file);
+	text = malloc((size_t)size + 1);
+	ck_assert_ptr_nonnull(text);
+	ck_assert_uint_eq(fread(text, 1, (size_t)size, c->file), (size_t)size);
+	text[size] = '\0';
+	fclose(c->file);
+	/* The log output holds no NUL. */
+	ck_assert_uint_eq(strlen(text), (size_t)size);
+	return text;
+}
+
 const char *check_conf_text(const char *sections, const char *fmt, ...)
 {
 	static char text[8192];

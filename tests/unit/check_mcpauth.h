@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include <check.h>
 
@@ -68,6 +69,18 @@ int check_listen(int family, const char *addr, int *port);
 
 /* Accepts and closes every connection waiting on fd; returns how many. */
 int check_pending(int fd);
+
+/* stderr (fd 2), where mcpauth_log writes, sent to a file meanwhile. */
+struct check_capture {
+	FILE *file;
+	int saved;
+};
+
+/* Sends stderr to a temporary file until check_capture_end. */
+void check_capture_begin(struct check_capture *c);
+
+/* Restores stderr and returns what was written (free). */
+char *check_capture_end(struct check_capture *c);
 
 /* Declared, not included: check_jose.c includes jansson, which clashes. */
 struct json_object;
