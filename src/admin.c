@@ -17,6 +17,7 @@
 
 #include "b64.h"
 #include "client.h"
+#include "deploy.h"
 #include "conf.h"
 #include "crypto.h"
 #include "fetch.h"
@@ -60,6 +61,8 @@ struct opts {
 	const char *limit;
 	const char *user;
 	const char *family;
+	/* deploy */
+	bool cgi;
 };
 
 static void usage(FILE *f)
@@ -140,6 +143,11 @@ static void usage(FILE *f)
 		"(default: 7d, 50)\n"
 		"  stats [--json]        counts of clients, users, grants, "
 		"tokens, sign-ins\n"
+		"  deploy DOCROOT [--cgi]\n"
+		"                        the shared-hosting layout: wrappers "
+		"and .htaccess\n"
+		"                        in DOCROOT (mod_fcgid; --cgi: plain "
+		"CGI)\n"
 		"\n"
 		"options:\n"
 		"  -c, --config FILE     configuration file (default: "
@@ -2405,6 +2413,7 @@ static const struct command {
 	{ "client", "enable", true },
 	{ "consent", "list", ARG_OPTIONAL }, { "token", "revoke", ARG_NONE },
 	{ "audit", NULL, ARG_NONE },	   { "stats", NULL, ARG_NONE },
+	{ "deploy", NULL, ARG_ONE },
 };
 
 /* Of those, the ones with a second argument: whether required, usage. */
@@ -2429,6 +2438,11 @@ static int run(const struct mcpauth_conf *conf, const char *cmd,
 {
 	if (is(cmd, sub, "init", NULL))
 		return cmd_init(conf);
+	if (is(cmd, sub, "deploy", NULL))
+		return mcpauth_deploy(conf,
+				      o->config ? o->config
+						: mcpauth_conf_default_path(),
+				      arg, o->cgi);
 	if (is(cmd, sub, "migrate", NULL))
 		return cmd_migrate(conf);
 	if (is(cmd, sub, "check-config", NULL))
@@ -2497,6 +2511,7 @@ enum {
 	OPT_LIMIT,
 	OPT_USER,
 	OPT_FAMILY,
+	OPT_CGI,
 };
 
 /* Whether option c (one of OPT_*) goes with the command; else says so. */
@@ -2513,6 +2528,8 @@ static bool opt_applies(int c, const char *name, const char *cmd,
 	else if (c == OPT_CLIENT)
 		ok = is(cmd, sub, "audit", NULL) ||
 		     is(cmd, sub, "token", "revoke");
+	else if (c == OPT_CGI)
+		ok = is(cmd, sub, "deploy", NULL);
 	else if (c == OPT_USER || c == OPT_FAMILY)
 		ok = is(cmd, sub, "token", "revoke");
 	else if (c >= OPT_EVENT)
@@ -2584,6 +2601,7 @@ int main(int argc, char **argv)
 		{ "limit", required_argument, NULL, OPT_LIMIT },
 		{ "user", required_argument, NULL, OPT_USER },
 		{ "family", required_argument, NULL, OPT_FAMILY },
+		{ "cgi", no_argument, NULL, OPT_CGI },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -2678,6 +2696,7 @@ int main(int argc, char **argv)
 		case OPT_LIMIT: o.limit = optarg; break;
 		case OPT_USER: o.user = optarg; break;
 		case OPT_FAMILY: o.family = optarg; break;
+		case OPT_CGI: o.cgi = true; break;
 		default: usage(stderr); return EXIT_USAGE;
 		}
 	}

@@ -13,7 +13,7 @@ struct mcpauth_err {
 	int status;
 	const char *code;
 	char description[256];
-	char detail[256];
+	char detail[1024]; /* room for two paths and a fix */
 	const char *file;
 	int line;
 	const char *func;

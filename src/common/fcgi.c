@@ -4,6 +4,7 @@
  * keys; per request it copies the request out of the FastCGI (or CGI)
  * environment, runs the handler and writes the response.
  */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 #include "fcgi.h"
 #include "jose.h"
 #include "log.h"
+#include "safety.h"
 
 extern char **environ;
 
@@ -25,6 +27,7 @@ bool mcpauth_ctx_open(struct mcpauth_ctx *ctx, const char *program,
 	ctx->program = program;
 	if (config_path == NULL)
 		config_path = mcpauth_conf_default_path();
+	ctx->config_path = config_path;
 	if (!mcpauth_conf_load(config_path, &ctx->conf, err) ||
 	    !mcpauth_store_open(ctx->conf->database, 0, &ctx->store, err) ||
 	    !mcpauth_store_ready(ctx->store, err) ||
@@ -114,16 +117,55 @@ struct state {
 	bool ready;
 	long long last_try;
 	struct mcpauth_err why;
+	/* The last DOCUMENT_ROOT checked (safety.h), when, and the answer. */
+	char docroot[PATH_MAX];
+	long long docroot_at;
+	bool docroot_ok;
+	struct mcpauth_err docroot_why;
 };
 
-/* Loads configuration, store and keys; on failure keeps and logs why. */
+/*
+ * Loads configuration, store and keys and checks the files' modes; on
+ * failure keeps and logs why.
+ */
 static void try_open(struct mcpauth_ctx *ctx, struct state *state)
 {
 	state->last_try = (long long)time(NULL);
 	mcpauth_err_clear(&state->why);
-	state->ready = mcpauth_ctx_open(ctx, ctx->program, NULL, &state->why);
-	if (!state->ready)
+	state->ready = mcpauth_ctx_open(ctx, ctx->program, NULL,
+					&state->why) &&
+		       mcpauth_safety_files(ctx->config_path, ctx->conf,
+					    &state->why);
+	if (!state->ready) {
+		mcpauth_ctx_close(ctx);
 		mcpauth_log_err(&state->why);
+	}
+}
+
+/*
+ * Whether the files lie outside the request's document root (the web
+ * server's DOCUMENT_ROOT): checked again when it changes, and at most
+ * once a second, so that moving them out heals a running process.
+ */
+static bool docroot_safe(struct mcpauth_ctx *ctx, char **envp,
+			 struct state *state, long long now)
+{
+	const char *root = "";
+
+	for (char **e = envp; e != NULL && *e != NULL; e++)
+		if (!strncmp(*e, "DOCUMENT_ROOT=", 14))
+			root = *e + 14;
+	if (state->docroot_at == now && !strcmp(root, state->docroot))
+		return state->docroot_ok;
+	snprintf(state->docroot, sizeof(state->docroot), "%s", root);
+	state->docroot_at = now;
+	mcpauth_err_clear(&state->docroot_why);
+	state->docroot_ok = mcpauth_safety_docroot(root, ctx->config_path,
+						   ctx->conf,
+						   &state->docroot_why);
+	if (!state->docroot_ok)
+		mcpauth_log_err(&state->docroot_why);
+	return state->docroot_ok;
 }
 
 static void serve_one(struct mcpauth_ctx *ctx, mcpauth_handler handler,
@@ -154,6 +196,8 @@ static void serve_one(struct mcpauth_ctx *ctx, mcpauth_handler handler,
 		mcpauth_log_set_request(req->id);
 		if (!state->ready) {
 			not_ready(resp, &state->why);
+		} else if (!docroot_safe(ctx, envp, state, now)) {
+			not_ready(resp, &state->docroot_why);
 		} else {
 			mcpauth_dispatch(ctx, handler, req, resp);
 		}

@@ -18,6 +18,7 @@
 /* Per process: loaded once, used by every request. */
 struct mcpauth_ctx {
 	const char *program;
+	const char *config_path; /* what mcpauth_ctx_open loaded */
 	struct mcpauth_conf *conf;
 	struct mcpauth_store *store;
 	struct mcpauth_keys *keys;

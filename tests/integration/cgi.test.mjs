@@ -3,7 +3,12 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { Instance, cgiRequest } from './lib/harness.mjs';
+import fs from 'node:fs';
+import path from 'node:path';
+
+import {
+  AUTHORIZE, DISCOVERY, Instance, REGISTER, TOKEN, cgiRequest,
+} from './lib/harness.mjs';
 
 const ISSUER = 'http://127.0.0.1:8999/t1';
 const RESOURCE = 'http://127.0.0.1:8999/t1/mcp';
@@ -113,5 +118,92 @@ describe('mcpauth-discovery as plain CGI', () => {
       assert.ok(!r.body.includes(missing), 'no file paths in the client response');
       assert.ok(r.stderr.includes('no-such.conf'), 'the log says why');
     });
+  });
+});
+
+// Shared hosting (issue 8): a program refuses to serve while the
+// configuration, the database or the keys sit in the document root or are
+// open to other users; the client gets a 503 without paths, the log (the
+// web server's error log: stderr here) says what to run.
+describe('safety checks of the files a program serves from', () => {
+  let inst;
+  const URI = '/.well-known/oauth-authorization-server/t1';
+  before(() => {
+    inst = new Instance({
+      issuer: ISSUER, resources: [{ url: RESOURCE, scopes: ['mcp:tools'] }], name: 'cgi-safety',
+    });
+  });
+  after(() => inst?.remove());
+
+  const refused = (r, ...says) => {
+    try {
+      assert.equal(r.status, 503);
+      const body = JSON.parse(r.body);
+      assert.equal(body.error, 'temporarily_unavailable');
+      assert.equal(body.error_description,
+        "the authorization server's files are not protected; its error log says how to fix it");
+      assert.ok(!r.body.includes(inst.dir), 'no paths in the response');
+      for (const s of says) assert.ok(r.stderr.includes(s), `the log says "${s}"`);
+    } catch (e) {
+      e.message += `\n--- body ---\n${r.body}\n--- stderr ---\n${r.stderr}`;
+      throw e;
+    }
+  };
+  const serves = (r) => assert.equal(r.status, 200, `${r.body}\n${r.stderr}`);
+
+  it('serves with private files and a document root elsewhere', () => {
+    const www = path.join(inst.dir, 'www');
+    fs.mkdirSync(www, { recursive: true });
+    serves(cgiRequest(inst, { uri: URI, env: { DOCUMENT_ROOT: www } }));
+  });
+
+  it('refuses a world-readable configuration', () => {
+    fs.chmodSync(inst.conf, 0o644);
+    try {
+      refused(cgiRequest(inst, { uri: URI }), `chmod o-rwx ${inst.conf}`, 'open to other users');
+    } finally {
+      fs.chmodSync(inst.conf, 0o640);
+    }
+    serves(cgiRequest(inst, { uri: URI }));
+  });
+
+  it('refuses a world-readable signing key', () => {
+    const [file] = fs.readdirSync(inst.keyDir).filter((f) => f.endsWith('.jwk'));
+    const key = path.join(inst.keyDir, file);
+    fs.chmodSync(key, 0o644);
+    try {
+      refused(cgiRequest(inst, { uri: URI }), `chmod go-rwx ${key}`, 'the key file');
+    } finally {
+      fs.chmodSync(key, 0o600);
+    }
+    serves(cgiRequest(inst, { uri: URI }));
+  });
+
+  it('refuses a database inside the document root, at every program', () => {
+    // The database alone under the document root: the configuration and
+    // the keys stay outside it.
+    const www = path.join(inst.dir, 'www');
+    fs.mkdirSync(path.join(www, 'data'), { recursive: true });
+    const moved = path.join(www, 'data', 'mcpauth.db');
+    fs.renameSync(inst.db, moved);
+    const text = fs.readFileSync(inst.conf, 'utf8');
+    fs.writeFileSync(inst.conf, text.replace(/^database = .*$/m, `database = ${moved}`));
+    inst.chown();
+    try {
+      for (const program of [DISCOVERY, REGISTER, AUTHORIZE, TOKEN]) {
+        refused(cgiRequest(inst, { uri: URI, program, env: { DOCUMENT_ROOT: www } }),
+          `the database ${moved} is inside the document root ${www}`,
+          'set database in mcpauth.conf to its new path');
+      }
+      // Through a symbolic link to the document root too.
+      const link = path.join(inst.dir, 'www-link');
+      fs.symlinkSync(www, link);
+      refused(cgiRequest(inst, { uri: URI, env: { DOCUMENT_ROOT: link } }), 'is inside the document root');
+      // Served from elsewhere, the same files are fine.
+      serves(cgiRequest(inst, { uri: URI, env: { DOCUMENT_ROOT: path.join(inst.dir, 'keys-not-www') } }));
+    } finally {
+      fs.renameSync(moved, inst.db);
+      fs.writeFileSync(inst.conf, text);
+    }
   });
 });

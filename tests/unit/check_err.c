@@ -125,7 +125,7 @@ END_TEST
 START_TEST(test_detail_truncated)
 {
 	struct guarded g;
-	char big[1000];
+	char big[4000];
 
 	memset(big, 'x', sizeof(big) - 1);
 	big[sizeof(big) - 1] = '\0';

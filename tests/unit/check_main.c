@@ -405,7 +405,7 @@ int main(void)
 		check_register_suite,
 		check_req_suite,   check_store_suite,
 		check_authorize_suite, check_token_suite, check_pkce_suite,
-		check_scope_suite, check_tokens_suite,
+		check_scope_suite, check_tokens_suite, check_safety_suite,
 	};
 	SRunner *sr = srunner_create(NULL);
 	struct mcpauth_err err = { 0 };

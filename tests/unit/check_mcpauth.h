@@ -28,6 +28,7 @@ Suite *check_password_suite(void);
 Suite *check_pkce_suite(void);
 Suite *check_register_suite(void);
 Suite *check_req_suite(void);
+Suite *check_safety_suite(void);
 Suite *check_scope_suite(void);
 Suite *check_store_suite(void);
 Suite *check_token_suite(void);

@@ -65,6 +65,8 @@ export const DISCOVERY = runnable(path.join(PREFIX, 'libexec/mcpauth/mcpauth-dis
 // prefix has no such program (an older build: tests that need it fail then).
 const REGISTER_INSTALLED = path.join(PREFIX, 'libexec/mcpauth/mcpauth-register');
 export const REGISTER = fs.existsSync(REGISTER_INSTALLED) ? runnable(REGISTER_INSTALLED) : null;
+export const AUTHORIZE = runnable(path.join(PREFIX, 'libexec/mcpauth/mcpauth-authorize'));
+export const TOKEN = runnable(path.join(PREFIX, 'libexec/mcpauth/mcpauth-token'));
 // Where the web servers find the FastCGI programs.
 export const LIBEXECDIR = path.dirname(DISCOVERY);
 const TEST_SIGN_BUILT = path.join(BUILDDIR, 'tests/tools/mcpauth-test-sign');
@@ -131,7 +133,9 @@ export class Instance {
     this.conf = path.join(this.dir, 'mcpauth.conf');
     this.db = path.join(this.dir, 'mcpauth.db');
     this.keyDir = path.join(this.dir, 'keys');
-    fs.writeFileSync(this.conf, confText({ issuer, resources: this.resources, extra }));
+    // Private to its owner: the programs refuse a configuration their own
+    // user owns and others can read (src/common/safety.c).
+    fs.writeFileSync(this.conf, confText({ issuer, resources: this.resources, extra }), { mode: 0o640 });
     chownTree(this.dir);
     if (init) this.admin(['init'], { check: true });
   }
@@ -244,7 +248,7 @@ export function dbBytes(db) {
 
 // One plain-CGI request to a program: returns { status, statusLine,
 // headers (lower-case names), body (string), raw, exitCode, stderr }.
-export function cgiRequest(inst, { method = 'GET', uri, headers = {}, body = '', program = DISCOVERY }) {
+export function cgiRequest(inst, { method = 'GET', uri, headers = {}, body = '', program = DISCOVERY, env: extra = {} }) {
   const [p, q = ''] = uri.split('?');
   const env = {
     PATH: process.env.PATH,
@@ -259,6 +263,7 @@ export function cgiRequest(inst, { method = 'GET', uri, headers = {}, body = '',
     SCRIPT_NAME: p,
     QUERY_STRING: q,
     MCPAUTH_CONFIG: inst.conf,
+    ...extra,
   };
   if (body) env.CONTENT_LENGTH = String(Buffer.byteLength(body));
   for (const [k, v] of Object.entries(headers)) {
@@ -327,6 +332,22 @@ include "${lighttpdExample(run, procs)}"
 `;
 }
 
+// The lines every Apache of the tests starts with: where it listens, as
+// whom, where its files go.
+function apacheServer(port, run, logLevel) {
+  return `Listen 127.0.0.1:${port}
+ServerName 127.0.0.1:${port}
+${SERVICE_USER ? `User ${SERVICE_USER.name}\nGroup ${SERVICE_USER.name}` : ''}
+PidFile "${run}/apache.pid"
+ErrorLog "${run}/error.log"
+LogLevel ${logLevel}
+DefaultRuntimeDir "${run}"
+# flock, not file (fcntl): with a threaded MPM, fcntl deadlock detection
+# refuses mod_fcgid a lock now and then ("can't lock process table:
+# Resource deadlock avoided"), which closes the connection unanswered.
+Mutex flock:${run} default`;
+}
+
 function apacheConf(inst, port, run) {
   const mod = (name, file) => `LoadModule ${name}_module ${APACHE_MODULES}/mod_${file || name}.so`;
   return `# Written by tests/integration/lib/harness.mjs
@@ -335,17 +356,7 @@ ${mod('mpm_event')}
 ${mod('authz_core')}
 ${mod('alias')}
 ${mod('fcgid')}
-Listen 127.0.0.1:${port}
-ServerName 127.0.0.1:${port}
-${SERVICE_USER ? `User ${SERVICE_USER.name}\nGroup ${SERVICE_USER.name}` : ''}
-PidFile "${run}/apache.pid"
-ErrorLog "${run}/error.log"
-LogLevel warn fcgid:info
-DefaultRuntimeDir "${run}"
-# flock, not file (fcntl): with a threaded MPM, fcntl deadlock detection
-# refuses mod_fcgid a lock now and then ("can't lock process table:
-# Resource deadlock avoided"), which closes the connection unanswered.
-Mutex flock:${run} default
+${apacheServer(port, run, 'warn fcgid:info')}
 DocumentRoot "${run}/htdocs"
 <Directory />
 	AllowOverride None
@@ -364,13 +375,48 @@ Include "${EXAMPLES}/apache-mcpauth.conf"
 `;
 }
 
+// Apache as a shared host runs it: a document root with AllowOverride All
+// and nothing of mcpauth in the server configuration; handler 'fcgid'
+// (mod_fcgid) or 'cgi' (mod_cgid only). What mcpauth needs comes from
+// `mcpauth-admin deploy` in the document root (issue 8).
+function sharedHostConf(inst, port, run, handler) {
+  const mod = (name, file) => `LoadModule ${name}_module ${APACHE_MODULES}/mod_${file || name}.so`;
+  return `# Written by tests/integration/lib/harness.mjs (shared hosting, ${handler})
+ServerRoot "${run}"
+${mod('mpm_event')}
+${mod('authz_core')}
+${mod('alias')}
+${mod('dir')}
+${mod('mime')}
+TypesConfig /etc/mime.types
+${mod('rewrite')}
+${handler === 'fcgid' ? mod('fcgid') : mod('cgid')}
+${apacheServer(port, run, 'warn')}
+${handler === 'fcgid' ? `FcgidIPCDir "${run}/fcgid"\nFcgidProcessTableFile "${run}/fcgid/shm"` : `ScriptSock "${run}/cgid.sock"`}
+DocumentRoot "${run}/htdocs"
+<Directory />
+	AllowOverride None
+	Require all denied
+</Directory>
+<Directory "${run}/htdocs">
+	AllowOverride All
+	Options None
+	Require all granted
+</Directory>
+`;
+}
+
 // A running lighttpd or Apache serving one instance on 127.0.0.1:port.
 // opts.procs (lighttpd only): FastCGI processes per program, e.g.
 // { register: 4 } (the example configuration runs 2 of each).
 export class Server {
-  constructor(kind, inst, port, { procs } = {}) {
+  // opts.sharedHost ('fcgid' or 'cgi', Apache only): sharedHostConf.
+  constructor(kind, inst, port, { procs, sharedHost } = {}) {
     if (procs && kind !== 'lighttpd') throw new Error(`procs: lighttpd only, not ${kind}`);
+    if (sharedHost && kind !== 'apache') throw new Error(`sharedHost: apache only, not ${kind}`);
     this.procs = procs;
+    this.sharedHost = sharedHost;
+    this.docroot = path.join(inst.dir, kind, 'htdocs');
     this.kind = kind;
     this.inst = inst;
     this.port = port;
@@ -394,7 +440,9 @@ export class Server {
       args = ['-D', '-f', this.confFile];
     } else if (this.kind === 'apache') {
       this.confFile = path.join(run, 'apache.conf');
-      fs.writeFileSync(this.confFile, apacheConf(this.inst, this.port, run));
+      fs.writeFileSync(this.confFile, this.sharedHost
+        ? sharedHostConf(this.inst, this.port, run, this.sharedHost)
+        : apacheConf(this.inst, this.port, run));
       cmd = fs.existsSync('/usr/sbin/apache2') ? '/usr/sbin/apache2' : 'apache2';
       args = ['-f', this.confFile, '-DFOREGROUND'];
     } else {
