@@ -117,8 +117,8 @@ struct state {
 	bool ready;
 	long long last_try;
 	struct mcpauth_err why;
-	/* The last DOCUMENT_ROOT checked (safety.h), when, and the answer. */
-	char docroot[PATH_MAX];
+	/* The document roots last checked (safety.h), when, the answer. */
+	char docroot[2 * PATH_MAX + 2];
 	long long docroot_at;
 	bool docroot_ok;
 	struct mcpauth_err docroot_why;
@@ -143,24 +143,34 @@ static void try_open(struct mcpauth_ctx *ctx, struct state *state)
 }
 
 /*
- * Whether the files lie outside the request's document root (the web
- * server's DOCUMENT_ROOT): checked again when it changes, and at most
- * once a second, so that moving them out heals a running process.
+ * Whether the files lie outside the request's document root: the web
+ * server's DOCUMENT_ROOT and Apache's CONTEXT_DOCUMENT_ROOT (the folder a
+ * ~user URL or an Alias maps to, which DOCUMENT_ROOT does not name).
+ * Checked again when they change, and at most once a second, so that
+ * moving the files out heals a running process.
  */
 static bool docroot_safe(struct mcpauth_ctx *ctx, char **envp,
 			 struct state *state, long long now)
 {
-	const char *root = "";
+	const char *root = "", *context = "";
+	char key[sizeof(state->docroot)];
 
-	for (char **e = envp; e != NULL && *e != NULL; e++)
+	for (char **e = envp; e != NULL && *e != NULL; e++) {
 		if (!strncmp(*e, "DOCUMENT_ROOT=", 14))
 			root = *e + 14;
-	if (state->docroot_at == now && !strcmp(root, state->docroot))
+		else if (!strncmp(*e, "CONTEXT_DOCUMENT_ROOT=", 22))
+			context = *e + 22;
+	}
+	snprintf(key, sizeof(key), "%s\n%s", root, context);
+	if (state->docroot_at == now && !strcmp(key, state->docroot))
 		return state->docroot_ok;
-	snprintf(state->docroot, sizeof(state->docroot), "%s", root);
+	snprintf(state->docroot, sizeof(state->docroot), "%s", key);
 	state->docroot_at = now;
 	mcpauth_err_clear(&state->docroot_why);
 	state->docroot_ok = mcpauth_safety_docroot(root, ctx->config_path,
+						   ctx->conf,
+						   &state->docroot_why) &&
+			    mcpauth_safety_docroot(context, ctx->config_path,
 						   ctx->conf,
 						   &state->docroot_why);
 	if (!state->docroot_ok)

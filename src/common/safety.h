@@ -26,8 +26,9 @@ bool mcpauth_safety_files(const char *conf_path,
 
 /*
  * None of the configuration file, the database (or its directory, before
- * it exists) and key_dir lies inside docroot (the request's DOCUMENT_ROOT),
- * compared after resolving symbolic links; NULL or "" checks nothing.
+ * it exists) and key_dir lies inside docroot (the request's DOCUMENT_ROOT or
+ * CONTEXT_DOCUMENT_ROOT), compared after resolving symbolic links; NULL or
+ * "" checks nothing.
  */
 bool mcpauth_safety_docroot(const char *docroot, const char *conf_path,
 			    const struct mcpauth_conf *conf,

@@ -195,6 +195,10 @@ describe('safety checks of the files a program serves from', () => {
           `the database ${moved} is inside the document root ${www}`,
           'set database in mcpauth.conf to its new path');
       }
+      // Apache's CONTEXT_DOCUMENT_ROOT (a ~user URL, an Alias) counts too.
+      refused(cgiRequest(inst, {
+        uri: URI, env: { DOCUMENT_ROOT: '/var/www/html', CONTEXT_DOCUMENT_ROOT: www },
+      }), `the database ${moved} is inside the document root ${www}`);
       // Through a symbolic link to the document root too.
       const link = path.join(inst.dir, 'www-link');
       fs.symlinkSync(www, link);
