@@ -36,14 +36,13 @@ import assert from 'node:assert/strict';
 
 import * as jose from 'jose';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
 
 import { instExec, instRows, startInstance, withLogs } from './lib/harness.mjs';
 import {
-  FormBrowser, addUser, assertErrorPage, assertTokenError, assertTokens, authorizeUrl, chromiumAuthorize,
-  cookieName, formAction, hiddenFields, htmlDecode, launchChromium, lit, now, pageErrorCode, pageKind, pkce,
-  randomToken, registerClient, startReceiver, tokenRequest,
+  FormBrowser, addUser, assertErrorPage, assertTokenError, assertTokens, authorizeUrl, cookieName, formAction,
+  hiddenFields, htmlDecode, launchChromium, lit, now, pageErrorCode, pageKind, pkce, randomToken, registerClient,
+  sdkClient, startReceiver, tokenRequest,
 } from './lib/flow.mjs';
 import { startCountingListener, startDocServer, testCa } from './lib/docserver.mjs';
 import { startMcpServer } from './lib/mcp-server.mjs';
@@ -256,54 +255,6 @@ async function asMetadata(env) {
   return res.json();
 }
 
-// The MCP SDK's OAuthClientProvider with a Client ID Metadata Document URL.
-class CimdProvider {
-  constructor(metadataUrl, redirectUrl, onRedirect) {
-    this._metadataUrl = metadataUrl;
-    this._redirectUrl = redirectUrl;
-    this._onRedirect = onRedirect;
-    this._client = undefined;
-    this._tokens = undefined;
-    this._verifier = undefined;
-    this.states = [];
-    this.redirects = [];
-    this.callbacks = [];
-    this.savedClients = [];
-    this.savedTokens = [];
-  }
-
-  get redirectUrl() { return this._redirectUrl; }
-  get clientMetadataUrl() { return this._metadataUrl; }
-
-  get clientMetadata() {
-    return {
-      client_name: 'MCP SDK CIMD test',
-      redirect_uris: [this._redirectUrl],
-      grant_types: ['authorization_code', 'refresh_token'],
-      response_types: ['code'],
-      token_endpoint_auth_method: 'none',
-    };
-  }
-
-  state() {
-    const s = randomToken(16);
-    this.states.push(s);
-    return s;
-  }
-
-  clientInformation() { return this._client; }
-  saveClientInformation(info) { this.savedClients.push(info); this._client = info; }
-  tokens() { return this._tokens; }
-  saveTokens(tokens) { this.savedTokens.push(tokens); this._tokens = tokens; }
-  saveCodeVerifier(v) { this._verifier = v; }
-  codeVerifier() { return this._verifier; }
-
-  async redirectToAuthorization(url) {
-    this.redirects.push(new URL(url));
-    this.callbacks.push(await this._onRedirect(new URL(url)));
-  }
-}
-
 // --- lighttpd --------------------------------------------------------------------------------
 
 describe('lighttpd: Client ID Metadata Documents', () => {
@@ -329,10 +280,9 @@ describe('lighttpd: Client ID Metadata Documents', () => {
     }, { path: '/sdk/client-metadata.json' });
     env.docs.reset();
     const seen = {};
-    const provider = new CimdProvider(doc.url, redirectUri, (url) => chromiumAuthorize(env.browser, url.href, {
+    const { provider, fetched, transport } = sdkClient(env, {
       username: USER,
       password: PASSWORD,
-      receiver: env.receiver,
       onPage: async (page) => {
         seen.name = await page.locator('h1 .name').textContent();
         seen.hosts = await page.locator('.host').allTextContents();
@@ -341,14 +291,9 @@ describe('lighttpd: Client ID Metadata Documents', () => {
         seen.warnings = await page.locator('.warning').count();
         seen.requestsAtConsent = docRequests(env, doc.path);
       },
-    }));
-    const fetched = [];
-    const recordingFetch = (url, init) => {
-      fetched.push(`${init?.method || 'GET'} ${String(url instanceof Request ? url.url : url)}`);
-      return fetch(url, init);
-    };
-    const transport = () => new StreamableHTTPClientTransport(new URL(env.mcp.url), {
-      authProvider: provider, fetch: recordingFetch,
+      clientName: 'MCP SDK CIMD test',
+      applicationType: null,
+      clientMetadataUrl: doc.url,
     });
 
     // 1. The 401 starts the flow; the SDK uses the URL as its client_id.

@@ -21,8 +21,7 @@ import { UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
 
 import { sqliteJson, startInstance, withLogs } from './lib/harness.mjs';
 import {
-  FormBrowser, addUser, assertPageHeaders, chromiumAuthorize, launchChromium, now,
-  randomToken, registerClient, sha256, startReceiver,
+  FormBrowser, addUser, assertPageHeaders, launchChromium, now, registerClient, sdkClient, sha256, startReceiver,
 } from './lib/flow.mjs';
 import { startMcpServer } from './lib/mcp-server.mjs';
 
@@ -102,61 +101,6 @@ async function verifyAccessToken(env, token, { clientId, scope }) {
   return payload;
 }
 
-// The SDK's OAuthClientProvider: in-memory storage, a loopback redirect URI
-// (a native client), and a browser that does what a user would.
-class TestProvider {
-  constructor(redirectUrl, onRedirect) {
-    this._redirectUrl = redirectUrl;
-    this._onRedirect = onRedirect;
-    this._client = undefined;
-    this._tokens = undefined;
-    this._verifier = undefined;
-    this.states = [];
-    this.redirects = [];
-    this.callbacks = [];
-    this.savedTokens = [];
-    this.registrations = 0;
-    this.invalidations = [];
-  }
-
-  get redirectUrl() { return this._redirectUrl; }
-
-  get clientMetadata() {
-    return {
-      client_name: 'MCP SDK flow test',
-      redirect_uris: [this._redirectUrl],
-      application_type: 'native',
-      grant_types: ['authorization_code', 'refresh_token'],
-      response_types: ['code'],
-      token_endpoint_auth_method: 'none',
-    };
-  }
-
-  state() {
-    const s = randomToken(16);
-    this.states.push(s);
-    return s;
-  }
-
-  clientInformation() { return this._client; }
-  saveClientInformation(info) { this.registrations++; this._client = info; }
-  tokens() { return this._tokens; }
-  saveTokens(tokens) { this.savedTokens.push(tokens); this._tokens = tokens; }
-  saveCodeVerifier(v) { this._verifier = v; }
-  codeVerifier() { return this._verifier; }
-  invalidateCredentials(scope) {
-    this.invalidations.push(scope);
-    if (scope === 'all' || scope === 'client') this._client = undefined;
-    if (scope === 'all' || scope === 'tokens') this._tokens = undefined;
-    if (scope === 'all' || scope === 'verifier') this._verifier = undefined;
-  }
-
-  async redirectToAuthorization(url) {
-    this.redirects.push(new URL(url));
-    this.callbacks.push(await this._onRedirect(new URL(url)));
-  }
-}
-
 // An openid-client error about the "iss" parameter (the message is on the
 // oauth4webapi error it wraps).
 function aboutIss(e) {
@@ -171,22 +115,8 @@ for (const [kind, issuerPath] of [['lighttpd', ''], ['apache', '/t1']]) {
     const { env, t } = setup(kind, issuerPath);
 
     it('the MCP SDK signs in from a 401 (discovery, DCR, Chromium sign-in and consent, tokens, a tool call, a refresh)', t(async () => {
-      const redirectUri = env.receiver.url('/sdk/callback');
-      const browserRuns = [];
-      const provider = new TestProvider(redirectUri, async (url) => {
-        const run = await chromiumAuthorize(env.browser, url.href, {
-          username: USER, password: PASSWORD, receiver: env.receiver,
-        });
-        browserRuns.push(run);
-        return run;
-      });
-      const fetched = [];
-      const recordingFetch = (url, init) => {
-        fetched.push(`${init?.method || 'GET'} ${String(url instanceof Request ? url.url : url)}`);
-        return fetch(url, init);
-      };
-      const transport = () => new StreamableHTTPClientTransport(new URL(env.mcp.url), {
-        authProvider: provider, fetch: recordingFetch,
+      const { provider, redirectUri, browserRuns, fetched, transport } = sdkClient(env, {
+        username: USER, password: PASSWORD, clientName: 'MCP SDK flow test',
       });
 
       // 1. Not signed in: the MCP server's 401 starts the flow, which ends

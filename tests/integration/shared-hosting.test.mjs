@@ -2,7 +2,7 @@
 // account serves it. Apache has a document root with AllowOverride All and
 // not one line about mcpauth; `mcpauth-admin deploy DOCROOT` writes the
 // wrappers and .htaccess files that make the issuer https://host/auth work,
-// once for mod_fcgid and once for plain CGI (mod_cgid, --cgi).
+// once for mod_fcgid and once for plain CGI (mod_cgi only, --cgi).
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -16,7 +16,7 @@ import {
 const ALICE = { username: 'alice', password: `alice-pw-${randomToken(9)}` };
 
 for (const handler of ['fcgid', 'cgi']) {
-  describe(`shared hosting, .htaccess only, ${handler === 'fcgid' ? 'mod_fcgid' : 'plain CGI (mod_cgid)'}`, () => {
+  describe(`shared hosting, .htaccess only, ${handler === 'fcgid' ? 'mod_fcgid' : 'plain CGI (mod_cgi only)'}`, () => {
     let inst; let server; let origin; let issuer; let resource; let deployed;
     before(async () => {
       const port = await freePort();

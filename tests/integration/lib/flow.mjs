@@ -3,12 +3,14 @@
 // of the authorization code flow with plain fetch (login and consent forms,
 // their hidden inputs), token requests, simultaneous requests (optionally
 // released together from a held database write lock), a loopback redirect
-// receiver for native clients, and Chromium (Debian's, driven by
-// playwright-core).
+// receiver for native clients, Chromium (Debian's, driven by
+// playwright-core), and an OAuthClientProvider for the MCP SDK's client.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import http from 'node:http';
+
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 
 export const sha256 = (s) => crypto.createHash('sha256').update(s).digest('base64url');
 
@@ -294,8 +296,11 @@ export async function registerClient(issuer, body) {
 // until the returned release() is called: requests that arrive meanwhile
 // get as far as their first write and wait there (busy_timeout), so that
 // they all race when the lock goes. The programs wait up to 5 s.
-export function holdWriteLock(db) {
-  const p = spawn('sqlite3', [db], { stdio: ['pipe', 'pipe', 'pipe'] });
+// spawnOpts: more options for the sqlite3 process (e.g. { uid, gid, env }
+// to run it as the user who owns the database, so that its -wal and -shm
+// files stay that user's).
+export function holdWriteLock(db, spawnOpts = {}) {
+  const p = spawn('sqlite3', [db], { ...spawnOpts, stdio: ['pipe', 'pipe', 'pipe'] });
   return new Promise((resolve, reject) => {
     let out = '';
     let err = '';
@@ -414,4 +419,100 @@ export async function chromiumAuthorize(browser, url, { username, password, rece
   } finally {
     await context.close();
   }
+}
+
+// --- the MCP SDK's OAuthClientProvider ------------------------------------------------------
+
+// An OAuthClientProvider for the MCP SDK's client: in-memory storage, a
+// loopback redirect URI (a native client), and onRedirect(url), a browser
+// that does what a user would (its result is kept in callbacks). Records
+// what the SDK did: states, redirects, savedClients (registrations: their
+// number), savedTokens, invalidations.
+// opts.clientName: the client_name of its metadata; opts.applicationType:
+// its application_type (null: none); opts.clientMetadataUrl: a Client ID
+// Metadata Document URL for the SDK to use as client_id instead of
+// registering.
+export class TestProvider {
+  constructor(redirectUrl, onRedirect, { clientName = 'MCP SDK test', applicationType = 'native', clientMetadataUrl } = {}) {
+    this._redirectUrl = redirectUrl;
+    this._onRedirect = onRedirect;
+    this._clientName = clientName;
+    this._applicationType = applicationType;
+    this._clientMetadataUrl = clientMetadataUrl;
+    this._client = undefined;
+    this._tokens = undefined;
+    this._verifier = undefined;
+    this.states = [];
+    this.redirects = [];
+    this.callbacks = [];
+    this.savedClients = [];
+    this.savedTokens = [];
+    this.invalidations = [];
+  }
+
+  get redirectUrl() { return this._redirectUrl; }
+  get clientMetadataUrl() { return this._clientMetadataUrl; }
+  get registrations() { return this.savedClients.length; }
+
+  get clientMetadata() {
+    return {
+      client_name: this._clientName,
+      redirect_uris: [this._redirectUrl],
+      ...(this._applicationType ? { application_type: this._applicationType } : {}),
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      token_endpoint_auth_method: 'none',
+    };
+  }
+
+  state() {
+    const s = randomToken(16);
+    this.states.push(s);
+    return s;
+  }
+
+  clientInformation() { return this._client; }
+  saveClientInformation(info) { this.savedClients.push(info); this._client = info; }
+  tokens() { return this._tokens; }
+  saveTokens(tokens) { this.savedTokens.push(tokens); this._tokens = tokens; }
+  saveCodeVerifier(v) { this._verifier = v; }
+  codeVerifier() { return this._verifier; }
+  invalidateCredentials(scope) {
+    this.invalidations.push(scope);
+    if (scope === 'all' || scope === 'client') this._client = undefined;
+    if (scope === 'all' || scope === 'tokens') this._tokens = undefined;
+    if (scope === 'all' || scope === 'verifier') this._verifier = undefined;
+  }
+
+  async redirectToAuthorization(url) {
+    this.redirects.push(new URL(url));
+    this.callbacks.push(await this._onRedirect(new URL(url)));
+  }
+}
+
+// The MCP SDK's client, set up to sign in through Chromium: a TestProvider
+// (providerOpts: see there) with the redirect URI redirectUri on
+// env.receiver, whose browser signs in as username with chromiumAuthorize
+// in env.browser (onPage: see there), keeping each run in browserRuns; and
+// transport(), a new StreamableHTTPClientTransport to env.mcp.url with that
+// provider, whose requests are noted in fetched ("METHOD URL").
+export function sdkClient(env, { username, password, onPage, ...providerOpts }) {
+  const redirectUri = env.receiver.url('/sdk/callback');
+  const browserRuns = [];
+  const provider = new TestProvider(redirectUri, async (url) => {
+    const run = await chromiumAuthorize(env.browser, url.href, {
+      username, password, receiver: env.receiver, onPage,
+    });
+    browserRuns.push(run);
+    return run;
+  }, providerOpts);
+  const fetched = [];
+  const recordingFetch = (url, init) => {
+    fetched.push(`${init?.method || 'GET'} ${String(url instanceof Request ? url.url : url)}`);
+    return fetch(url, init);
+  };
+  const transport = () => new StreamableHTTPClientTransport(new URL(env.mcp.url), {
+    authProvider: provider, fetch: recordingFetch,
+  });
+  return { provider, redirectUri, browserRuns, fetched, transport };
 }

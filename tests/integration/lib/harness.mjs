@@ -94,7 +94,8 @@ export function freePort() {
   });
 }
 
-function canConnect(port) {
+// Whether something listens on 127.0.0.1:port.
+export function canConnect(port) {
   return new Promise((resolve) => {
     const s = net.connect({ host: '127.0.0.1', port });
     s.once('connect', () => { s.destroy(); resolve(true); });
@@ -332,12 +333,17 @@ include "${lighttpdExample(run, procs)}"
 `;
 }
 
+// Whom Apache's children run as: { user, group } for its User and Group
+// lines, or null to leave them as we are. By default the service user when
+// we are root.
+const SERVICE_CHILDREN = SERVICE_USER ? { user: SERVICE_USER.name, group: SERVICE_USER.name } : null;
+
 // The lines every Apache of the tests starts with: where it listens, as
 // whom, where its files go.
-function apacheServer(port, run, logLevel) {
+function apacheServer(port, run, logLevel, children = SERVICE_CHILDREN) {
   return `Listen 127.0.0.1:${port}
 ServerName 127.0.0.1:${port}
-${SERVICE_USER ? `User ${SERVICE_USER.name}\nGroup ${SERVICE_USER.name}` : ''}
+${children ? `User ${children.user}\nGroup ${children.group}` : ''}
 PidFile "${run}/apache.pid"
 ErrorLog "${run}/error.log"
 LogLevel ${logLevel}
@@ -377,28 +383,31 @@ Include "${EXAMPLES}/apache-mcpauth.conf"
 
 // Apache as a shared host runs it: a document root with AllowOverride All
 // and nothing of mcpauth in the server configuration; handler 'fcgid'
-// (mod_fcgid) or 'cgi' (mod_cgid only). What mcpauth needs comes from
-// `mcpauth-admin deploy` in the document root (issue 8).
-function sharedHostConf(inst, port, run, handler) {
+// (mod_fcgid, event MPM) or 'cgi' (mod_cgi only, with the prefork MPM it
+// is made for; no mod_fcgid, no mod_cgid). What mcpauth needs comes from
+// `mcpauth-admin deploy` in the document root (issue 8). docroot: by
+// default run/htdocs; children: see SERVICE_CHILDREN (shared-hosting-
+// install.test.mjs serves an account's ~/public_html, run as the account).
+export function sharedHostConf({ port, run, handler, docroot = `${run}/htdocs`, children = SERVICE_CHILDREN }) {
   const mod = (name, file) => `LoadModule ${name}_module ${APACHE_MODULES}/mod_${file || name}.so`;
   return `# Written by tests/integration/lib/harness.mjs (shared hosting, ${handler})
 ServerRoot "${run}"
-${mod('mpm_event')}
+${handler === 'fcgid' ? mod('mpm_event') : mod('mpm_prefork')}
 ${mod('authz_core')}
 ${mod('alias')}
 ${mod('dir')}
 ${mod('mime')}
 TypesConfig /etc/mime.types
 ${mod('rewrite')}
-${handler === 'fcgid' ? mod('fcgid') : mod('cgid')}
-${apacheServer(port, run, 'warn')}
-${handler === 'fcgid' ? `FcgidIPCDir "${run}/fcgid"\nFcgidProcessTableFile "${run}/fcgid/shm"` : `ScriptSock "${run}/cgid.sock"`}
-DocumentRoot "${run}/htdocs"
+${handler === 'fcgid' ? mod('fcgid') : mod('cgi')}
+${apacheServer(port, run, 'warn', children)}
+${handler === 'fcgid' ? `FcgidIPCDir "${run}/fcgid"\nFcgidProcessTableFile "${run}/fcgid/shm"` : '# mod_cgi forks each CGI program from the worker itself.'}
+DocumentRoot "${docroot}"
 <Directory />
 	AllowOverride None
 	Require all denied
 </Directory>
-<Directory "${run}/htdocs">
+<Directory "${docroot}">
 	AllowOverride All
 	Options None
 	Require all granted
@@ -406,53 +415,33 @@ DocumentRoot "${run}/htdocs"
 `;
 }
 
-// A running lighttpd or Apache serving one instance on 127.0.0.1:port.
-// opts.procs (lighttpd only): FastCGI processes per program, e.g.
-// { register: 4 } (the example configuration runs 2 of each).
-export class Server {
-  // opts.sharedHost ('fcgid' or 'cgi', Apache only): sharedHostConf.
-  constructor(kind, inst, port, { procs, sharedHost } = {}) {
-    if (procs && kind !== 'lighttpd') throw new Error(`procs: lighttpd only, not ${kind}`);
-    if (sharedHost && kind !== 'apache') throw new Error(`sharedHost: apache only, not ${kind}`);
-    this.procs = procs;
-    this.sharedHost = sharedHost;
-    this.docroot = path.join(inst.dir, kind, 'htdocs');
+export const APACHE = fs.existsSync('/usr/sbin/apache2') ? '/usr/sbin/apache2' : 'apache2';
+
+// A web server process of the tests (kind: 'lighttpd' or 'apache') that
+// listens on 127.0.0.1:port, with its error log at errorLog, serving the
+// mcpauth configuration conf (whose FastCGI processes stop() ends too).
+// A subclass writes the server's configuration, then calls launch().
+export class WebServer {
+  constructor(kind, port, errorLog, conf) {
     this.kind = kind;
-    this.inst = inst;
     this.port = port;
-    this.origin = `http://127.0.0.1:${port}`;
-    this.run = path.join(inst.dir, kind);
-    this.errorLog = path.join(this.run, 'error.log');
+    this.errorLog = errorLog;
+    this.conf = conf;
     this.proc = null;
     this.output = '';
   }
 
-  async start() {
-    const run = this.run;
-    for (const d of ['', 'htdocs', 'sockets', 'fcgid']) fs.mkdirSync(path.join(run, d), { recursive: true });
-    fs.writeFileSync(this.errorLog, '');
-    chownTree(run);
-    let cmd, args;
-    if (this.kind === 'lighttpd') {
-      this.confFile = path.join(run, 'lighttpd.conf');
-      fs.writeFileSync(this.confFile, lighttpdConf(this.inst, this.port, run, this.procs));
-      cmd = 'lighttpd';
-      args = ['-D', '-f', this.confFile];
-    } else if (this.kind === 'apache') {
-      this.confFile = path.join(run, 'apache.conf');
-      fs.writeFileSync(this.confFile, this.sharedHost
-        ? sharedHostConf(this.inst, this.port, run, this.sharedHost)
-        : apacheConf(this.inst, this.port, run));
-      cmd = fs.existsSync('/usr/sbin/apache2') ? '/usr/sbin/apache2' : 'apache2';
-      args = ['-f', this.confFile, '-DFOREGROUND'];
-    } else {
-      throw new Error(`unknown server ${this.kind}`);
-    }
+  // Starts cmd args and waits until it listens on the port.
+  async launch(cmd, args) {
     // Apache's own environment variables (Debian's apache2 binary wants
     // none of /etc/apache2/envvars with -f and absolute paths).
+    // Its own process group: Apache's prefork MPM stops its children with
+    // kill(0, SIGTERM), which would otherwise reach this test runner and
+    // whatever started it (measured: the whole script/test).
     this.proc = spawn(cmd, args, {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { PATH: process.env.PATH, LANG: 'C' },
+      detached: true,
     });
     this.proc.stdout.on('data', (d) => { this.output += d; });
     this.proc.stderr.on('data', (d) => { this.output += d; });
@@ -481,7 +470,7 @@ export class Server {
   }
 
   // Stops the server and waits for it; then ends any FastCGI process of
-  // this instance that outlived it.
+  // its configuration that outlived it.
   async stop() {
     if (this.proc && this.proc.exitCode === null && this.proc.signalCode === null) {
       this.proc.kill('SIGTERM');
@@ -490,9 +479,48 @@ export class Server {
       clearTimeout(t);
     }
     this.proc = null;
-    for (const pid of programPids(this.inst.conf)) {
+    for (const pid of programPids(this.conf)) {
       try { process.kill(pid, 'SIGTERM'); } catch { /* gone */ }
     }
+  }
+}
+
+// A running lighttpd or Apache serving one instance on 127.0.0.1:port.
+// opts.procs (lighttpd only): FastCGI processes per program, e.g.
+// { register: 4 } (the example configuration runs 2 of each).
+export class Server extends WebServer {
+  // opts.sharedHost ('fcgid' or 'cgi', Apache only): sharedHostConf.
+  constructor(kind, inst, port, { procs, sharedHost } = {}) {
+    if (procs && kind !== 'lighttpd') throw new Error(`procs: lighttpd only, not ${kind}`);
+    if (sharedHost && kind !== 'apache') throw new Error(`sharedHost: apache only, not ${kind}`);
+    const run = path.join(inst.dir, kind);
+    super(kind, port, path.join(run, 'error.log'), inst.conf);
+    this.procs = procs;
+    this.sharedHost = sharedHost;
+    this.docroot = path.join(run, 'htdocs');
+    this.inst = inst;
+    this.origin = `http://127.0.0.1:${port}`;
+    this.run = run;
+  }
+
+  async start() {
+    const run = this.run;
+    for (const d of ['', 'htdocs', 'sockets', 'fcgid']) fs.mkdirSync(path.join(run, d), { recursive: true });
+    fs.writeFileSync(this.errorLog, '');
+    chownTree(run);
+    if (this.kind === 'lighttpd') {
+      this.confFile = path.join(run, 'lighttpd.conf');
+      fs.writeFileSync(this.confFile, lighttpdConf(this.inst, this.port, run, this.procs));
+      return this.launch('lighttpd', ['-D', '-f', this.confFile]);
+    }
+    if (this.kind === 'apache') {
+      this.confFile = path.join(run, 'apache.conf');
+      fs.writeFileSync(this.confFile, this.sharedHost
+        ? sharedHostConf({ port: this.port, run, handler: this.sharedHost })
+        : apacheConf(this.inst, this.port, run));
+      return this.launch(APACHE, ['-f', this.confFile, '-DFOREGROUND']);
+    }
+    throw new Error(`unknown server ${this.kind}`);
   }
 
   url(p) { return new URL(p, this.origin).href; }
@@ -516,7 +544,7 @@ export class Server {
 
 // Processes whose environment names this configuration file: the FastCGI
 // children of our servers.
-function programPids(conf) {
+export function programPids(conf) {
   const pids = [];
   for (const e of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(e)) continue;
