@@ -141,17 +141,57 @@ static void folder_rules(char *buf, size_t size, const char *issuer,
 }
 
 /*
- * docroot/.htaccess with our block (the well-known URLs) first and the
- * rest of what was there kept, without a block of ours from before.
+ * What path (docroot/.htaccess) holds besides a block of ours from an
+ * earlier deploy, from its BEGIN line to its END line; "" when there is no
+ * such file. NULL when it cannot be read, or (*unfinished) when it has a
+ * BEGIN line without its END: what to keep is then not ours to guess.
  */
-static bool root_rules(const char *docroot, const char *issuer,
-		       const char *ipath, const char *ext)
+static char *root_rest(const char *path, bool *unfinished)
 {
-	char path[PATH_MAX], block[2048], line[4096];
-	size_t len = 0, cap = 0;
-	char *text = NULL;
-	bool skipping = false, ok;
+	char buf[4096], *text = calloc(1, 1), *begin, *end;
+	size_t len = 0, n;
+	bool failed;
 	FILE *f;
+
+	if (text == NULL)
+		return NULL;
+	if ((f = fopen(path, "r")) == NULL)
+		return errno == ENOENT ? text : (free(text), NULL);
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0) {
+		char *t = realloc(text, len + n + 1);
+		if (t == NULL)
+			break;
+		text = t;
+		memcpy(text + len, buf, n);
+		text[len += n] = '\0';
+	}
+	failed = ferror(f) != 0 || n > 0;
+	fclose(f);
+	if (failed) {
+		free(text);
+		return NULL;
+	}
+	begin = strstr(text, BEGIN_MARK "\n");
+	while (begin != NULL && begin != text && begin[-1] != '\n')
+		begin = strstr(begin + 1, BEGIN_MARK "\n");
+	if (begin == NULL)
+		return text;
+	if ((end = strstr(begin, "\n" END_MARK "\n")) == NULL) {
+		*unfinished = true;
+		free(text);
+		return NULL;
+	}
+	end += strlen("\n" END_MARK "\n");
+	memmove(begin, end, strlen(end) + 1);
+	return text;
+}
+
+/* path (docroot/.htaccess): our block of well-known rewrites, then rest. */
+static bool root_rules(const char *path, const char *issuer,
+		       const char *ipath, const char *ext, const char *rest)
+{
+	char block[2048], *all;
+	bool ok;
 
 	snprintf(block, sizeof(block),
 		 BEGIN_MARK "\n"
@@ -169,46 +209,12 @@ static bool root_rules(const char *docroot, const char *issuer,
 		 "%s/discovery.%s [END]\n"
 		 END_MARK "\n",
 		 issuer, ipath, ipath + 1, ext, ipath + 1, ext);
-	if (snprintf(path, sizeof(path), "%s/.htaccess", docroot) >=
-	    (int)sizeof(path))
+	if ((all = malloc(strlen(block) + strlen(rest) + 1)) == NULL)
 		return false;
-	if ((f = fopen(path, "r")) != NULL) {
-		while (fgets(line, sizeof(line), f) != NULL) {
-			size_t n = strlen(line);
-			if (!strncmp(line, BEGIN_MARK, strlen(BEGIN_MARK)))
-				skipping = true;
-			if (!skipping) {
-				if (len + n + 1 > cap) {
-					char *t = realloc(text, cap = 2 * (len +
-								     n + 1));
-					if (t == NULL) {
-						fclose(f);
-						free(text);
-						return false;
-					}
-					text = t;
-				}
-				memcpy(text + len, line, n + 1);
-				len += n;
-			}
-			if (!strncmp(line, END_MARK, strlen(END_MARK)))
-				skipping = false;
-		}
-		fclose(f);
-	}
-	{
-		size_t blen = strlen(block);
-		char *all = malloc(blen + len + 1);
-		if (all == NULL) {
-			free(text);
-			return false;
-		}
-		memcpy(all, block, blen);
-		memcpy(all + blen, text ? text : "", len + 1);
-		ok = write_file(path, all, 0644);
-		free(all);
-	}
-	free(text);
+	strcpy(all, block);
+	strcat(all, rest);
+	ok = write_file(path, all, 0644);
+	free(all);
 	return ok;
 }
 
@@ -220,6 +226,8 @@ int mcpauth_deploy(const struct mcpauth_conf *conf, const char *conf_path,
 	char file[PATH_MAX + 64], text[2 * PATH_MAX + 512];
 	struct mcpauth_err err = { 0 };
 	struct stat st;
+	char rpath[PATH_MAX + 16], *rest;
+	bool unfinished = false, ok;
 
 	if (realpath(docroot, root) == NULL || stat(root, &st) != 0 ||
 	    !S_ISDIR(st.st_mode))
@@ -240,8 +248,20 @@ int mcpauth_deploy(const struct mcpauth_conf *conf, const char *conf_path,
 	    !mcpauth_safety_files(cpath, conf, &err))
 		return say_fail("%s; the programs would refuse to serve",
 				err.detail);
-	if (!make_dirs(root, conf->issuer_path, dir, sizeof(dir)))
+	/* Read before anything is written: an unfinished block stops here. */
+	snprintf(rpath, sizeof(rpath), "%s/.htaccess", root);
+	if ((rest = root_rest(rpath, &unfinished)) == NULL)
+		return say_fail(unfinished
+					? "%s has a '" BEGIN_MARK "' line "
+					  "without its '" END_MARK "': remove "
+					  "the rest of that block or end it, "
+					  "then deploy again"
+					: "cannot read %s",
+				rpath);
+	if (!make_dirs(root, conf->issuer_path, dir, sizeof(dir))) {
+		free(rest);
 		return say_fail("cannot make %s%s", root, conf->issuer_path);
+	}
 	for (size_t i = 0; i < sizeof(PROGRAMS) / sizeof(PROGRAMS[0]); i++) {
 		snprintf(file, sizeof(file), "%s/%s.%s", dir, PROGRAMS[i],
 			 ext);
@@ -256,17 +276,23 @@ int mcpauth_deploy(const struct mcpauth_conf *conf, const char *conf_path,
 			 "exec '%s/mcpauth-%s'\n",
 			 cpath, MCPAUTH_PKGLIBEXECDIR, PROGRAMS[i]);
 		/* suexec and mod_fcgid refuse group- or world-writable. */
-		if (!write_file(file, text, 0755))
+		if (!write_file(file, text, 0755)) {
+			free(rest);
 			return say_fail("cannot write %s", file);
+		}
 		printf("wrote %s\n", file);
 	}
 	snprintf(file, sizeof(file), "%s/.htaccess", dir);
 	folder_rules(text, sizeof(text), conf->issuer, ext, cgi);
-	if (!write_file(file, text, 0644))
+	if (!write_file(file, text, 0644)) {
+		free(rest);
 		return say_fail("cannot write %s", file);
+	}
 	printf("wrote %s\n", file);
-	if (!root_rules(root, conf->issuer, conf->issuer_path, ext))
-		return say_fail("cannot update %s/.htaccess", root);
+	ok = root_rules(rpath, conf->issuer, conf->issuer_path, ext, rest);
+	free(rest);
+	if (!ok)
+		return say_fail("cannot update %s", rpath);
 	printf("updated %s/.htaccess (the block between '%s' and '%s')\n",
 	       root, BEGIN_MARK, END_MARK);
 	printf("check: %s/.well-known/openid-configuration should answer "

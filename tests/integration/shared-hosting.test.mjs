@@ -139,6 +139,27 @@ describe('mcpauth-admin deploy refuses what the programs would refuse', () => {
     assert.equal(fs.existsSync(path.join(inst.dir, 'auth')), false, 'nothing written');
   });
 
+  it('a root .htaccess with a BEGIN mcpauth line but no END: nothing guessed, nothing written', () => {
+    const www = path.join(inst.dir, 'www-unfinished');
+    fs.mkdirSync(www);
+    const text = '# the site\n# BEGIN mcpauth\nRewriteEngine On\n# the site\'s rules after it\n';
+    fs.writeFileSync(path.join(www, '.htaccess'), text);
+    inst.chown();
+    const r = inst.admin(['deploy', www]);
+    assert.equal(r.status, 1, r.stdout);
+    assert.match(r.stderr, /has a '# BEGIN mcpauth' line without its '# END mcpauth'/);
+    assert.equal(fs.readFileSync(path.join(www, '.htaccess'), 'utf8'), text, 'the file is untouched');
+    assert.equal(fs.existsSync(path.join(www, 'auth')), false, 'nothing written');
+    // Ended, the old block is replaced wherever it was, the rest kept in order.
+    fs.writeFileSync(path.join(www, '.htaccess'), '# the site\n# BEGIN mcpauth\nold\n# END mcpauth\n# after\n');
+    const ok = inst.admin(['deploy', www]);
+    assert.equal(ok.status, 0, ok.stderr);
+    const now = fs.readFileSync(path.join(www, '.htaccess'), 'utf8');
+    assert.ok(now.startsWith('# BEGIN mcpauth\n'), now);
+    assert.ok(now.endsWith('# END mcpauth\n# the site\n# after\n'), now);
+    assert.ok(!now.includes('\nold\n'), now);
+  });
+
   it('an issuer without a path', () => {
     const other = new Instance({
       issuer: 'http://127.0.0.1:9', resources: [{ url: 'http://127.0.0.1:9/mcp' }], name: 'deploy-nopath',
