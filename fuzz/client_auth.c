@@ -64,11 +64,8 @@ static void add(const char *id, const char *source, const char *method,
 	free(old);
 }
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
+void fuzz_setup(void)
 {
-	(void)argc;
-	(void)argv;
-	fuzz_init();
 	conf = fuzz_conf("auth", "private_key_jwt = yes\n"
 				 "client_credentials = yes");
 	store = fuzz_store(conf);
@@ -91,7 +88,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	    "RS256", 0, 0);
 	add("https://app.example.com/oauth/client.json", "metadata_document",
 	    "none", NULL, NULL, NULL, 0, 0);
-	return 0;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

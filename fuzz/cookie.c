@@ -43,14 +43,6 @@ static char *reference(const char *header, const char *name)
 	return found;
 }
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	fuzz_init();
-	return 0;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct mcpauth_req req = { 0 };

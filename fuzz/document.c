@@ -14,14 +14,10 @@
 
 static struct mcpauth_conf *plain, *keys_conf;
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
+void fuzz_setup(void)
 {
-	(void)argc;
-	(void)argv;
-	fuzz_init();
 	plain = fuzz_conf("plain", "");
 	keys_conf = fuzz_conf("keys", "private_key_jwt = yes");
-	return 0;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

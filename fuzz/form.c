@@ -19,14 +19,6 @@ static void check_text(const char *s, size_t len)
 			    (unsigned char)s[i] != 0x7f);
 }
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	fuzz_init();
-	return 0;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct mcpauth_err err = { 0 };

@@ -171,6 +171,16 @@ void fuzz_init(void)
 		die("mcpauth_jose_init", &err);
 }
 
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	fuzz_init();
+	if (fuzz_setup != NULL)
+		fuzz_setup();
+	return 0;
+}
+
 const char *fuzz_tmpdir(void)
 {
 	const char *base = getenv("TMPDIR");

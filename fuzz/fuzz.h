@@ -9,9 +9,15 @@
 #include "conf.h"
 #include "store.h"
 
-/* libFuzzer's entry points, which every target defines. */
+/*
+ * libFuzzer's entry points: every target defines LLVMFuzzerTestOneInput;
+ * fuzz.c defines LLVMFuzzerInitialize, which runs fuzz_init and then the
+ * target's fuzz_setup, if it has one (configurations, stores, files it
+ * needs once per process).
+ */
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+void fuzz_setup(void) __attribute__((weak));
 
 /*
  * The time every target runs at (2026-01-01T00:00:00Z), so that seeds with
@@ -44,7 +50,7 @@ void fuzz_fail(const char *msg) __attribute__((noreturn));
 	} while (0)
 
 /*
- * Process set-up every target calls from LLVMFuzzerInitialize: log only
+ * Process set-up, from LLVMFuzzerInitialize before fuzz_setup: log only
  * errors, initialise the JOSE library once.
  */
 void fuzz_init(void);

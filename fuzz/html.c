@@ -34,18 +34,14 @@ static const struct mcpauth_html_var vars[] = {
 	{ .name = "one", .values = scopes, .nvalues = 1 },
 };
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
+void fuzz_setup(void)
 {
-	(void)argc;
-	(void)argv;
-	fuzz_init();
 	snprintf(www, sizeof(www), "%s/www", fuzz_tmpdir());
 	snprintf(page, sizeof(page), "%s/page.html", www);
 	if (mkdir(www, 0700) != 0) {
 		perror(www);
 		exit(1);
 	}
-	return 0;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

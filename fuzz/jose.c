@@ -56,14 +56,6 @@ out:
 	return jwt;
 }
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	fuzz_init();
-	return 0;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *jwt = size > 0 && data[0] == '{' ? compose(data, size)

@@ -84,14 +84,6 @@ static bool same_key(struct json_object *key, const char *pub)
 	return same;
 }
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	fuzz_init();
-	return 0;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	for (size_t i = 0; i < sizeof(algs) / sizeof(algs[0]); i++) {

@@ -49,17 +49,13 @@ static struct mcpauth_client *stored(void)
 	return c;
 }
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
+void fuzz_setup(void)
 {
-	(void)argc;
-	(void)argv;
-	fuzz_init();
 	plain = fuzz_conf("plain", "");
 	open_conf = fuzz_conf("open", "confidential_registration = yes\n"
 				      "private_key_jwt = yes\n"
 				      "registration_default_scopes = "
 				      "files:read mail:read");
-	return 0;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -34,14 +34,6 @@ static bool read_body(void *ctx, char *buf, size_t len, size_t *got)
 	return true;
 }
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	fuzz_init();
-	return 0;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct mcpauth_err err = { 0 };

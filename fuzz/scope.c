@@ -23,14 +23,6 @@ static bool short_tokens(const char *s)
 	return true;
 }
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	fuzz_init();
-	return 0;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *a = NULL, *b = NULL, *u;

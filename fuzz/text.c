@@ -109,14 +109,6 @@ static bool unescape_equals(const char *esc, const char *src)
 	return *src == '\0';
 }
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	fuzz_init();
-	return 0;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *src, *esc;
