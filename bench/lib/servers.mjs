@@ -9,23 +9,14 @@
 // the database and a key, owned by www-data when we are root, as there.
 import { fork, spawn } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 
 import {
-  APACHE_MODULES, EXAMPLES, LIBEXECDIR, SERVICE_USER,
+  APACHE_MODULES, EXAMPLES, LIBEXECDIR, SERVICE_USER, apacheServer, canConnect,
 } from '../../tests/integration/lib/harness.mjs';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-function canConnect(port) {
-  return new Promise((resolve) => {
-    const s = net.connect({ host: '127.0.0.1', port });
-    s.once('connect', () => { s.destroy(); resolve(true); });
-    s.once('error', () => resolve(false));
-  });
-}
 
 // Gives a file or directory tree to the service user (the web servers'
 // children run as www-data when we are root).
@@ -144,12 +135,8 @@ function apacheExample(procs) {
   return out;
 }
 
-const userLines = (kind) => {
-  if (!SERVICE_USER) return '';
-  return kind === 'lighttpd'
-    ? `server.username = "${SERVICE_USER.name}"\nserver.groupname = "${SERVICE_USER.name}"\n`
-    : `User ${SERVICE_USER.name}\nGroup ${SERVICE_USER.name}\n`;
-};
+const lighttpdUser = () => (SERVICE_USER
+  ? `server.username = "${SERVICE_USER.name}"\nserver.groupname = "${SERVICE_USER.name}"\n` : '');
 
 // Keep-alive as the load generator uses it: one connection for the whole
 // run (lighttpd closes after 1000 requests and Apache after 100 by default).
@@ -162,7 +149,7 @@ server.errorlog = "${run}/error.log"
 server.pid-file = "${run}/lighttpd.pid"
 server.max-keep-alive-requests = 1000000
 server.max-keep-alive-idle = 60
-${userLines('lighttpd')}`;
+${lighttpdUser()}`;
 }
 
 function apacheHead(port, run) {
@@ -173,16 +160,7 @@ ${mod('mpm_event')}
 ${mod('authz_core')}
 ${mod('alias')}
 ${mod('fcgid')}
-Listen 127.0.0.1:${port}
-ServerName 127.0.0.1:${port}
-${userLines('apache')}PidFile "${run}/apache.pid"
-ErrorLog "${run}/error.log"
-LogLevel warn
-DefaultRuntimeDir "${run}"
-# flock, not file (fcntl): with a threaded MPM, fcntl deadlock detection
-# refuses mod_fcgid a lock now and then ("can't lock process table:
-# Resource deadlock avoided"), which closes the connection unanswered.
-Mutex flock:${run} default
+${apacheServer(port, run, 'warn')}
 DocumentRoot "${run}/htdocs"
 KeepAlive On
 MaxKeepAliveRequests 0

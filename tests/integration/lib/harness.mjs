@@ -338,9 +338,9 @@ include "${lighttpdExample(run, procs)}"
 // we are root.
 const SERVICE_CHILDREN = SERVICE_USER ? { user: SERVICE_USER.name, group: SERVICE_USER.name } : null;
 
-// The lines every Apache of the tests starts with: where it listens, as
-// whom, where its files go.
-function apacheServer(port, run, logLevel, children = SERVICE_CHILDREN) {
+// The lines every Apache of the tests (and of bench/) starts with: where
+// it listens, as whom, where its files go.
+export function apacheServer(port, run, logLevel, children = SERVICE_CHILDREN) {
   return `Listen 127.0.0.1:${port}
 ServerName 127.0.0.1:${port}
 ${children ? `User ${children.user}\nGroup ${children.group}` : ''}
