@@ -152,15 +152,14 @@ static void try_open(struct mcpauth_ctx *ctx, struct state *state)
 static bool docroot_safe(struct mcpauth_ctx *ctx, char **envp,
 			 struct state *state, long long now)
 {
-	const char *root = "", *context = "";
+	const char *root = mcpauth_env_get(envp, "DOCUMENT_ROOT");
+	const char *context = mcpauth_env_get(envp, "CONTEXT_DOCUMENT_ROOT");
 	char key[sizeof(state->docroot)];
 
-	for (char **e = envp; e != NULL && *e != NULL; e++) {
-		if (!strncmp(*e, "DOCUMENT_ROOT=", 14))
-			root = *e + 14;
-		else if (!strncmp(*e, "CONTEXT_DOCUMENT_ROOT=", 22))
-			context = *e + 22;
-	}
+	if (root == NULL)
+		root = "";
+	if (context == NULL)
+		context = "";
 	snprintf(key, sizeof(key), "%s\n%s", root, context);
 	if (state->docroot_at == now && !strcmp(key, state->docroot))
 		return state->docroot_ok;

@@ -10,7 +10,7 @@
 #include "json.h"
 #include "req.h"
 
-static const char *env_get(char *const *envp, const char *name)
+const char *mcpauth_env_get(char *const *envp, const char *name)
 {
 	size_t n = strlen(name);
 
@@ -23,7 +23,7 @@ static const char *env_get(char *const *envp, const char *name)
 /* A copy of the variable, or NULL when absent (or out of memory). */
 static char *env_dup(char *const *envp, const char *name)
 {
-	const char *v = env_get(envp, name);
+	const char *v = mcpauth_env_get(envp, name);
 
 	return v != NULL ? strdup(v) : NULL;
 }
@@ -124,23 +124,23 @@ bool mcpauth_req_from_env(char *const *envp, size_t max_body,
 	}
 	if (!mcpauth_crypto_random_hex(8, req->id, err))
 		goto out;
-	q = env_get(envp, "REQUEST_METHOD");
+	q = mcpauth_env_get(envp, "REQUEST_METHOD");
 	req->method = strdup(q != NULL ? q : "GET");
-	uri = env_get(envp, "REQUEST_URI");
+	uri = mcpauth_env_get(envp, "REQUEST_URI");
 	if (uri != NULL) {
 		const char *qm = strchr(uri, '?');
 		req->path = qm != NULL ? strndup(uri, (size_t)(qm - uri))
 				       : strdup(uri);
 	} else {
-		const char *sn = env_get(envp, "SCRIPT_NAME");
-		const char *pi = env_get(envp, "PATH_INFO");
+		const char *sn = mcpauth_env_get(envp, "SCRIPT_NAME");
+		const char *pi = mcpauth_env_get(envp, "PATH_INFO");
 		size_t n = (sn ? strlen(sn) : 0) + (pi ? strlen(pi) : 0) + 1;
 		req->path = malloc(n);
 		if (req->path != NULL)
 			snprintf(req->path, n, "%s%s", sn ? sn : "",
 				 pi ? pi : "");
 	}
-	q = env_get(envp, "QUERY_STRING");
+	q = mcpauth_env_get(envp, "QUERY_STRING");
 	req->query = strdup(q != NULL ? q : "");
 	req->host = env_dup(envp, "HTTP_HOST");
 	req->content_type = env_dup(envp, "CONTENT_TYPE");
@@ -152,7 +152,7 @@ bool mcpauth_req_from_env(char *const *envp, size_t max_body,
 		MCPAUTH_ERR_INTERNAL(err, "out of memory");
 		goto out;
 	}
-	cl = env_get(envp, "CONTENT_LENGTH");
+	cl = mcpauth_env_get(envp, "CONTENT_LENGTH");
 	if (cl != NULL && *cl != '\0') {
 		declared = parse_length(cl);
 		if (declared < 0) {

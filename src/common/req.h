@@ -32,6 +32,9 @@ struct mcpauth_req {
 typedef bool (*mcpauth_body_reader)(void *ctx, char *buf, size_t len,
 				    size_t *got);
 
+/* The value of variable name in envp ("NAME=value" strings), or NULL. */
+const char *mcpauth_env_get(char *const *envp, const char *name);
+
 /*
  * Builds a request from a CGI environment (envp, NULL-terminated
  * "NAME=value" strings) and a body reader. A body longer than max_body, by
